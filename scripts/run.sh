@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian/Ubuntu machine: it installs what dn-docs
+# needs (system libraries, fonts, a virtualenv, compiled catalogs) and then
+# runs the requested job. Every step is idempotent, so running it again is cheap.
+#
+#   bash scripts/run.sh demo    install, then render the demo documents into out/demo
+#   bash scripts/run.sh test    install, then run lint, type checks and the test suite
+#   bash scripts/run.sh bench   install, then run the benchmark
+#   bash scripts/run.sh setup   install only
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="${DN_DOCS_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+
+# WeasyPrint's own libraries, HarfBuzz subsetting (much faster font embedding),
+# fonts for every shipped script, Redis for the batch tests, poppler for humans.
+APT_PACKAGES=(
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
+  fontconfig fonts-noto-core fonts-noto-cjk
+  redis-server poppler-utils
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_system_packages() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    say "installing system packages: ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+install_python() {
+  if [[ ! -x "$PY" ]]; then
+    say "creating virtualenv in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.dn-docs-installed"
+  if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+    say "installing dn-docs and its dependencies"
+    "$PY" -m pip install -q --upgrade pip
+    "$PY" -m pip install -q -e ".[dev]"
+    touch "$stamp"
+  fi
+}
+
+compile_catalogs() {
+  say "compiling translation catalogs"
+  local out
+  out=$("$VENV/bin/pybabel" compile -d locales -D messages 2>&1) || { echo "$out" >&2; exit 1; }
+}
+
+ensure_redis() {
+  if ! "$PY" -c 'import redis,sys; redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()' 2>/dev/null; then
+    if command -v redis-server >/dev/null; then
+      say "starting redis-server on 127.0.0.1:6379"
+      mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+      redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+        --dir "${TMPDIR:-/tmp}" --logfile "${TMPDIR:-/tmp}/dn-docs-redis.log"
+      for _ in $(seq 50); do
+        "$PY" -c 'import redis; redis.Redis(host="127.0.0.1", port=6379).ping()' 2>/dev/null && break
+        sleep 0.1
+      done
+    else
+      say "redis-server is not installed; the broker tests will be skipped"
+    fi
+  fi
+}
+
+setup() {
+  install_system_packages
+  install_python
+  compile_catalogs
+}
+
+cmd="${1:-demo}"
+shift || true
+case "$cmd" in
+  setup) setup ;;
+  demo)
+    setup
+    "$VENV/bin/dn-docs" demo --out "${DN_DOCS_DEMO_OUT:-out/demo}" "$@"
+    ;;
+  test)
+    setup
+    ensure_redis
+    say "ruff"
+    "$VENV/bin/ruff" check src worker tests benchmarks
+    "$VENV/bin/ruff" format --check src worker tests benchmarks
+    say "mypy --strict"
+    "$VENV/bin/mypy" src worker
+    say "pytest"
+    "$VENV/bin/pytest" "$@"
+    ;;
+  bench)
+    setup
+    ensure_redis
+    "$PY" benchmarks/bench.py "$@"
+    ;;
+  *)
+    echo "usage: bash scripts/run.sh {demo|test|bench|setup} [args...]" >&2
+    exit 2
+    ;;
+esac

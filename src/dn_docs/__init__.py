@@ -1,0 +1,47 @@
+"""dn-docs: personalized, localized dry-needling consent forms and aftercare handouts as PDFs.
+
+The pipeline, one module per stage::
+
+    request.py  →  content/  →  compose/  →  pdf/  →  storage.py
+    validate       select        localized     WeasyPrint   atomic,
+                   cited items   HTML          PDF          owner-only files
+"""
+
+from .content import CATALOG_VERSION
+from .errors import (
+    ConsentRefusedError,
+    DnDocsError,
+    MissingGlyphError,
+    RenderError,
+    RenderTimeoutError,
+    RequestError,
+    ResourceFetchError,
+    StorageError,
+    UnsupportedLocaleError,
+)
+from .locales import SUPPORTED as SUPPORTED_LOCALES
+from .pipeline import Document, render_document, render_html, render_pdf
+from .request import DocumentRequest, parse_request
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "CATALOG_VERSION",
+    "SUPPORTED_LOCALES",
+    "ConsentRefusedError",
+    "DnDocsError",
+    "Document",
+    "DocumentRequest",
+    "MissingGlyphError",
+    "RenderError",
+    "RenderTimeoutError",
+    "RequestError",
+    "ResourceFetchError",
+    "StorageError",
+    "UnsupportedLocaleError",
+    "__version__",
+    "parse_request",
+    "render_document",
+    "render_html",
+    "render_pdf",
+]

@@ -1,0 +1,158 @@
+"""The ``dn-docs`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__, content, examples, locales
+from .errors import DnDocsError, RequestError
+from .pipeline import render_document
+from .storage import ensure_dir, inside, write_atomic
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """One line on stderr and no traceback; exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"dn-docs: error: {self.format_message()}", err=True)
+
+
+class BadInputError(UserError):
+    """The user's own input is wrong; exit status 2."""
+
+    exit_code = 2
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except RequestError as exc:
+        raise BadInputError(str(exc)) from None
+    except DnDocsError as exc:
+        raise UserError(str(exc)) from None
+
+
+def load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dn-docs")
+def main() -> None:
+    """Dry-needling consent forms and aftercare handouts, personalized and localized, as PDFs."""
+
+
+@main.command()
+@click.argument("request_file", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="PDF to write.")
+@click.option(
+    "--kind", type=click.Choice(["consent", "aftercare"]), help="Override the request's kind."
+)
+@click.option("--locale", help="Override the request's language (e.g. es, ar, zh-Hans).")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
+def render(
+    request_file: Path, out: Path | None, kind: str | None, locale: str | None, as_html: bool
+) -> None:
+    """Render one document from a JSON request."""
+    data = load_json(request_file)
+    if not isinstance(data, dict):
+        raise BadInputError(f"{request_file}: the request must be a JSON object")
+    data = {**data, **({"kind": kind} if kind else {}), **({"locale": locale} if locale else {})}
+    with user_errors():
+        document = render_document(data)
+        request = document.composed.request
+        target = out or Path(f"{request.kind}-{request.locale}.{'html' if as_html else 'pdf'}")
+        payload = document.composed.html.encode() if as_html else document.pdf
+        write_atomic(target.resolve(), payload)
+    click.echo(f"{target}  ({document.pages} pages, {len(document.pdf) // 1024} KiB)")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Folder for the demo PDFs.",
+)
+def demo(out: Path) -> None:
+    """Render the bundled example patients: consent and aftercare in every shipped language."""
+    from rich.progress import Progress
+
+    requests = examples.demo_requests()
+    with user_errors():
+        folder = ensure_dir(out)
+        with Progress(disable=not sys.stderr.isatty(), transient=True) as progress:
+            task = progress.add_task("rendering", total=len(requests))
+            for number, request in enumerate(requests, start=1):
+                document = render_document(request)
+                name = f"{number:02d}-{request['kind']}-{request['locale']}.pdf"
+                write_atomic(inside(folder, name), document.pdf)
+                click.echo(f"{folder / name}  ({document.pages} pages)")
+                progress.advance(task)
+    click.echo(f"{len(requests)} documents in {folder}")
+
+
+@main.group(name="content")
+def content_group() -> None:
+    """The clinical content catalog."""
+
+
+@content_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalog as JSON.")
+def content_list(as_json: bool) -> None:
+    """Print every catalog item with its category, rule and citations."""
+    if as_json:
+        rows = [
+            {
+                "id": item.id,
+                "category": item.category.value,
+                "frequency": item.frequency,
+                "applies": item.applies.describe(),
+                "documents": sorted(item.kinds),
+                "text": item.text,
+                "citations": [str(c) for c in item.cite],
+            }
+            for item in content.ITEMS
+        ]
+        click.echo(json.dumps({"version": content.CATALOG_VERSION, "items": rows}, indent=2))
+        return
+    click.echo(f"dn-docs content catalog {content.CATALOG_VERSION}: {len(content.ITEMS)} items\n")
+    for item in content.ITEMS:
+        click.echo(f"{item.id}  [{item.category.value}]  applies: {item.applies.describe()}")
+        click.echo(f"    {item.text}")
+        for citation in item.cite:
+            click.echo(f"    source: {citation}")
+        click.echo("")
+
+
+@main.group(name="locales")
+def locales_group() -> None:
+    """Shipped languages and their catalogs."""
+
+
+@locales_group.command(name="list")
+def locales_list() -> None:
+    """Print the shipped locales with direction and translation version."""
+    with user_errors():
+        for locale_id, direction in sorted(locales.SUPPORTED.items()):
+            click.echo(f"{locale_id:8} {direction}  {locales.catalog_version(locale_id)}")

@@ -1,0 +1,86 @@
+"""PDF rendering behind one small interface, and the warm WeasyPrint renderer dn-docs uses.
+
+A :class:`WeasyPrintRenderer` keeps what costs time to build and is the same for
+every document: the font configuration and the parsed print stylesheet. Build
+one per process, after any fork (:func:`default_renderer` does this lazily).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from .. import resources
+from ..compose import ComposedDocument
+from ..errors import RenderError, ResourceFetchError
+from .diagnostics import watched_render
+from .fetcher import RefusedURLError, SandboxFetcher
+
+#: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
+#: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed), hinting dropped,
+#: and the PDF identifier fixed so that the same document gives the same bytes.
+PDF_OPTIONS: dict[str, object] = {
+    "full_fonts": False,
+    "hinting": False,
+    "optimize_images": True,
+    "uncompressed_pdf": False,
+    "presentational_hints": False,
+}
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+
+class Renderer(Protocol):
+    """Turns composed HTML into PDF bytes."""
+
+    def render(self, document: ComposedDocument) -> RenderedPdf: ...
+
+
+class WeasyPrintRenderer:
+    """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused."""
+
+    def __init__(self) -> None:
+        self.fetcher = SandboxFetcher()
+        self.font_config = FontConfiguration()
+        stylesheet = resources.assets_dir() / "print.css"
+        self.base_url = resources.assets_dir().as_uri() + "/"
+        self.stylesheet = weasyprint.CSS(
+            string=stylesheet.read_text(encoding="utf-8"),
+            base_url=self.base_url,
+            url_fetcher=self.fetcher,
+            font_config=self.font_config,
+        )
+
+    def render(self, document: ComposedDocument) -> RenderedPdf:
+        identifier = document.text_hash[:32].encode("ascii")
+        try:
+            with watched_render():
+                html = weasyprint.HTML(
+                    string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
+                )
+                rendered = html.render(stylesheets=[self.stylesheet], font_config=self.font_config)
+                data = rendered.write_pdf(pdf_identifier=identifier, **PDF_OPTIONS)
+        except RefusedURLError as exc:
+            raise ResourceFetchError(f"refused to load a resource ({exc.reason})") from None
+        if not data:
+            raise RenderError("the renderer produced no PDF")
+        return RenderedPdf(data=data, pages=len(rendered.pages))
+
+
+@cache
+def _renderer_for(pid: int) -> WeasyPrintRenderer:
+    return WeasyPrintRenderer()
+
+
+def default_renderer() -> WeasyPrintRenderer:
+    """This process's warm renderer (a forked child builds its own on first use)."""
+    return _renderer_for(os.getpid())

@@ -1,0 +1,54 @@
+"""Shared fixtures. WeasyPrint's log is a signal: any warning it emits fails the test."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import Pdf, make_request
+
+import dn_docs
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def weasyprint_is_silent(request: pytest.FixtureRequest) -> Iterator[None]:
+    recorder = _Recorder()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(recorder)
+    try:
+        yield
+    finally:
+        logger.removeHandler(recorder)
+    if "weasyprint_may_warn" not in request.keywords:
+        messages = [r.getMessage()[:200] for r in recorder.records]
+        assert not messages, f"WeasyPrint logged: {messages}"
+
+
+@pytest.fixture
+def render() -> Callable[..., Pdf]:
+    def _render(request: dict[str, Any] | None = None, **changes: Any) -> Pdf:
+        return Pdf(dn_docs.render_pdf(request or make_request(**changes)))
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed articles not found at {SEEDS}")
+    return SEEDS

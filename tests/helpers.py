@@ -1,0 +1,121 @@
+"""Reading PDFs back for assertions: text per page, fonts, sizes, positions."""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pypdf import PdfReader
+
+from dn_docs.examples import example_request
+
+
+def deep_update(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = deep_update(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> dict[str, Any]:
+    """An example request; a ``locale`` without an example profile keeps the English one."""
+    try:
+        base = example_request(locale, kind)
+    except KeyError:
+        base = {**example_request("en", kind), "locale": locale}
+    return deep_update(base, changes)
+
+
+def squash(text: str) -> str:
+    """Text without whitespace or invisible format characters (ZWNJ, bidi marks), which
+    PDF text extraction does not return, for comparing across line breaks."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+@dataclass
+class Fragment:
+    text: str
+    x: float
+    y: float
+    size: float
+    font: str
+
+
+class Pdf:
+    def __init__(self, data: bytes) -> None:
+        assert data.startswith(b"%PDF-"), "not a PDF"
+        self.data = data
+        self.reader = PdfReader(io.BytesIO(data))
+        self._page_texts: list[str] | None = None
+
+    @property
+    def pages(self) -> int:
+        return len(self.reader.pages)
+
+    def page_texts(self) -> list[str]:
+        if self._page_texts is None:
+            self._page_texts = [page.extract_text() or "" for page in self.reader.pages]
+        return self._page_texts
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.page_texts())
+
+    def contains(self, sentence: str) -> bool:
+        """True if ``sentence`` is printed, also when a page break splits it (the running
+        header and footer then stand between its two parts in the extracted text)."""
+        wanted = squash(sentence)
+        pages = [squash(text) for text in self.page_texts()]
+        if any(wanted in page for page in pages):
+            return True
+        return any(
+            wanted[:cut] in before and wanted[cut:] in after
+            for before, after in itertools.pairwise(pages)
+            for cut in range(4, len(wanted) - 3)
+        )
+
+    def fragments(self, page: int | None = None) -> Iterator[Fragment]:
+        pages = self.reader.pages if page is None else [self.reader.pages[page]]
+        for pdf_page in pages:
+            found: list[Fragment] = []
+
+            def visit(
+                text: str, cm: Any, tm: Any, font: Any, size: float, found: list = found
+            ) -> None:
+                if text.strip():
+                    name = str(font.get("/BaseFont", "")) if font else ""
+                    found.append(Fragment(text, tm[4] * cm[0] + cm[4], tm[5], size * tm[0], name))
+
+            pdf_page.extract_text(visitor_text=visit)
+            yield from found
+
+    def fonts(self) -> set[str]:
+        names: set[str] = set()
+        for page in self.reader.pages:
+            resources = page.get("/Resources", {})
+            for font in resources.get("/Font", {}).values():
+                names.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+        return names
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        meta = self.reader.metadata or {}
+        return {str(k): str(v) for k, v in meta.items()}
+
+    @property
+    def lang(self) -> str:
+        return str(self.reader.trailer["/Root"].get("/Lang", ""))
+
+    @property
+    def page_size(self) -> tuple[int, int]:
+        box = self.reader.pages[0].mediabox
+        return round(float(box.width)), round(float(box.height))

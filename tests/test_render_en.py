@@ -1,0 +1,192 @@
+"""English documents, read back from the PDF: content, rules, layout facts and metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from helpers import Pdf, make_request, squash
+
+import dn_docs
+from dn_docs import ConsentRefusedError, MissingGlyphError, parse_request
+from dn_docs.content import ITEMS, select
+
+# Requests that, between them, make every catalog item apply to some document.
+COVERAGE = [
+    make_request(
+        kind="consent",
+        session={
+            "areas": ["neck", "upper_back", "gluteal", "forearm_wrist"],
+            "electrical_stimulation": True,
+            "condition": "sciatica",
+        },
+        screening={"pregnant": True, "immunocompromised": True, "lymphedema": True},
+    ),
+    make_request(
+        kind="consent",
+        session={"areas": ["shoulder", "hand"], "condition": "carpal_tunnel"},
+        screening={"pacemaker_or_implant": True, "blood_thinners": True, "bleeding_disorder": True},
+    ),
+    make_request(kind="consent", session={"areas": ["foot"], "condition": "peripheral_neuropathy"}),
+    make_request(
+        kind="aftercare",
+        session={"areas": ["chest", "thigh"], "electrical_stimulation": True},
+        screening={"pregnant": True},
+    ),
+]
+
+
+@pytest.mark.parametrize("number", range(len(COVERAGE)))
+def test_every_applicable_item_is_printed(render, number: int) -> None:
+    data = COVERAGE[number]
+    pdf = render(data)
+    expected = select(parse_request(data)).items
+    missing = [item.id for item in expected if not pdf.contains(item.text)]
+    assert not missing, f"not in the PDF: {missing}"
+    not_expected = [item for item in ITEMS if item not in expected]
+    printed_anyway = [item.id for item in not_expected if pdf.contains(item.text)]
+    assert not printed_anyway, f"printed though it does not apply: {printed_anyway}"
+
+
+def test_coverage_requests_use_every_item() -> None:
+    used = {item.id for data in COVERAGE for item in select(parse_request(data)).items}
+    assert used == {item.id for item in ITEMS}
+
+
+def test_neck_and_upper_back_state_the_collapsed_lung_risk_prominently(render) -> None:
+    pdf = render(session={"areas": ["neck", "upper_back"]})
+    first_page = squash(pdf.page_texts()[0])
+    assert squash("Important: risk of a collapsed lung") in first_page
+    assert squash("A collapsed lung (the medical word is pneumothorax).") in first_page
+    callout = [f for f in pdf.fragments(page=0) if "collapsed lung" in f.text]
+    assert any("Bold" in f.font for f in callout), "the warning is not in bold"
+    assert pdf.contains("The neck and upper back have many nerves close together")
+
+
+def test_gluteal_sciatica_names_the_sciatic_nerve_and_the_evidence(render) -> None:
+    pdf = render(session={"areas": ["gluteal"], "condition": "sciatica"})
+    assert pdf.contains("The sciatic nerve, a large nerve to the leg")
+    assert pdf.contains("Dry needling treats muscles. It does not repair damaged nerves.")
+    assert pdf.contains("not a replacement for it")
+    assert not pdf.contains("collapsed lung")
+
+
+def test_pregnant_patient_on_blood_thinners_gets_both_precautions(render) -> None:
+    pdf = render(screening={"pregnant": True, "blood_thinners": True})
+    assert pdf.contains("Precautions discussed")
+    assert pdf.contains("You are pregnant.")
+    assert pdf.contains("You take medicine that thins the blood.")
+    assert squash(pdf.text).count(squash("Practitioner's initials")) == 2
+
+
+def test_local_infection_refuses_the_consent() -> None:
+    with pytest.raises(ConsentRefusedError, match="local infection"):
+        dn_docs.render_pdf(make_request(screening={"local_infection": True}))
+
+
+def test_sixteen_year_old_gets_a_guardian_block(render) -> None:
+    session = dt.date.today() + dt.timedelta(days=1)
+    born = session - dt.timedelta(days=16 * 365 + 10)
+    pdf = render(patient={"date_of_birth": born.isoformat()})
+    assert pdf.contains("Parent or legal guardian")
+    assert pdf.contains("Guardian's signature")
+    adult = render()
+    assert not adult.contains("Parent or legal guardian")
+
+
+def test_signature_lines_for_patient_practitioner_and_witness(render) -> None:
+    pdf = render()
+    for label in ("Patient's signature", "Practitioner's signature", "Witness's signature"):
+        assert pdf.contains(label)
+    assert not pdf.contains("Interpreter's signature")
+
+
+def test_interpreter_block_when_document_language_differs(render) -> None:
+    pdf = render(clinic={"language": "es"})
+    assert pdf.contains("Interpreter's signature")
+    assert pdf.contains("I interpreted this form between Spanish and English.")
+
+
+def test_header_and_footer_on_every_page(render) -> None:
+    pdf = render(
+        session={
+            "areas": ["neck", "gluteal"],
+            "condition": "sciatica",
+            "electrical_stimulation": True,
+        },
+        screening={"pregnant": True},
+    )
+    assert pdf.pages >= 2
+    for number, text in enumerate(pdf.page_texts(), start=1):
+        flat = squash(text)
+        assert squash("Jordan Avery") in flat
+        assert "DEMO-0001" in flat
+        assert squash(f"Page {number} of {pdf.pages}") in flat
+        assert squash("Content 2026.11.1") in flat and squash("Translation source") in flat
+
+
+def test_footer_hash_is_the_hash_of_the_document_text() -> None:
+    document = dn_docs.render_document(make_request())
+    assert len(document.composed.text_hash) == 64
+    assert document.composed.text_hash[:12] in Pdf(document.pdf).text
+    other = dn_docs.render_document(make_request(patient={"name": "Someone Else"}))
+    assert other.composed.text_hash != document.composed.text_hash
+
+
+def test_metadata_title_language_author(render) -> None:
+    pdf = render()
+    meta = pdf.metadata
+    assert meta["/Title"].startswith("Consent to dry needling")
+    assert meta["/Author"] == "Riverside Physical Therapy"
+    assert pdf.lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("country", "size"),
+    [("US", (612, 792)), ("CA", (612, 792)), ("GB", (595, 842)), ("DE", (595, 842))],
+)
+def test_paper_size_follows_the_country(render, country: str, size: tuple[int, int]) -> None:
+    assert render(clinic={"country": country}).page_size == size
+
+
+@pytest.mark.parametrize(
+    ("country", "number"),
+    [("US", "911"), ("GB", "999"), ("FR", "112"), ("AU", "000"), ("JP", "119")],
+)
+def test_emergency_number_follows_the_country(render, country: str, number: str) -> None:
+    pdf = render(kind="aftercare", clinic={"country": country})
+    assert squash(f"Emergency number: {number}") in squash(pdf.text)
+
+
+def test_markup_in_names_is_printed_literally(render) -> None:
+    name = "<b>Bo</b> <script>x()</script> {{ 7*7 }} {% if 1 %}"
+    pdf = render(patient={"name": name})
+    assert squash(name) in squash(pdf.text)
+    assert "49" not in pdf.text
+    html = dn_docs.render_html(make_request(patient={"name": name}))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_large_print_body_is_at_least_16pt(render) -> None:
+    normal = render()
+    large = render(options={"large_print": True})
+    body_sizes = sorted(f.size for f in large.fragments() if len(f.text) > 40)
+    median_px = body_sizes[len(body_sizes) // 2]
+    assert median_px * 0.75 >= 15.95, f"median body text is {median_px * 0.75:.1f}pt"
+    assert large.pages > normal.pages
+
+
+def test_fonts_are_embedded_noto(render) -> None:
+    assert any(name.startswith("Noto-Sans") for name in render().fonts())
+
+
+@pytest.mark.weasyprint_may_warn
+def test_a_character_no_font_has_is_an_error_not_a_box() -> None:
+    # U+E000 is in the Private Use Area: no installed font draws it.
+    with pytest.raises(MissingGlyphError, match="U\\+E000"):
+        dn_docs.render_pdf(make_request(patient={"name": "Ann \ue000 Lee"}))
+
+
+def test_same_request_gives_the_same_pdf() -> None:
+    data = make_request()
+    assert dn_docs.render_pdf(data) == dn_docs.render_pdf(data)

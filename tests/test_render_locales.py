@@ -1,0 +1,169 @@
+"""Localized documents, read back from the PDF: the locale's own text, no English left,
+every glyph drawn, right-to-left where it belongs, and a page count close to English."""
+
+from __future__ import annotations
+
+import statistics
+from functools import cache
+
+import pytest
+from babel.messages.pofile import read_po
+from helpers import Pdf, make_request, squash
+
+import dn_docs
+from dn_docs import locales, resources
+
+TRANSLATED = sorted(set(locales.SUPPORTED) - {locales.SOURCE_LOCALE})
+KINDS = ("consent", "aftercare")
+SCRIPT_FONTS = {
+    "ar": "Arabic",
+    "fa": "Arabic",
+    "he": "Hebrew",
+    "hi": "Devanagari",
+    "zh_Hans": "CJK",
+    "zh_Hant": "CJK",
+    "ja": "CJK",
+    "ko": "CJK",
+}
+
+
+@cache
+def catalog(locale_id: str) -> dict[str, str]:
+    path = resources.locales_dir() / locale_id / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id and isinstance(m.id, str)}
+
+
+def english_sentences(locale_id: str) -> list[str]:
+    """English messages of three words or more whose translation is not identical."""
+    return [en for en, tr in catalog(locale_id).items() if len(en.split()) >= 3 and tr != en]
+
+
+def rich_request(locale_id: str, kind: str) -> dict:
+    """A request that prints nearly every section: torso, named nerves, nerve pain, e-stim,
+    precautions, a minor with a guardian and an interpreter."""
+    return make_request(
+        locale_id,
+        kind,
+        session={
+            "areas": ["neck", "gluteal", "forearm_wrist"],
+            "condition": "sciatica",
+            "electrical_stimulation": True,
+        },
+        screening={"pregnant": True, "blood_thinners": True},
+        clinic={"language": "en"},
+    )
+
+
+@cache
+def rendered(locale_id: str, kind: str) -> Pdf:
+    return Pdf(dn_docs.render_pdf(rich_request(locale_id, kind)))
+
+
+# Letters of the locale's own script, for locales that do not write in Latin letters.
+SCRIPT_RANGES = {
+    "ar": [(0x0600, 0x06FF)],
+    "fa": [(0x0600, 0x06FF), (0xFB50, 0xFDFF)],
+    "he": [(0x0590, 0x05FF)],
+    "hi": [(0x0900, 0x097F)],
+    "ru": [(0x0400, 0x04FF)],
+    "ko": [(0xAC00, 0xD7AF), (0x1100, 0x11FF)],
+    "zh_Hans": [(0x4E00, 0x9FFF)],
+    "zh_Hant": [(0x4E00, 0x9FFF)],
+    "ja": [(0x3040, 0x30FF), (0x4E00, 0x9FFF)],
+}
+# Scripts whose text PDF extraction returns out of logical order (right-to-left runs in
+# visual order, Devanagari vowel signs moved): sentences are matched in the composed
+# text, and the PDF is checked by script instead.
+EXTRACTION_REORDERS = {"ar", "fa", "he", "hi"}
+
+
+def own_script_share(locale_id: str, text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    ranges = SCRIPT_RANGES[locale_id]
+    own = [ch for ch in letters if any(lo <= ord(ch) <= hi for lo, hi in ranges)]
+    return len(own) / max(len(letters), 1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("locale_id", TRANSLATED)
+def test_document_is_in_the_locale_with_no_english_left(locale_id: str, kind: str) -> None:
+    pdf = rendered(locale_id, kind)
+    text = squash(pdf.text)
+    leftovers = [en for en in english_sentences(locale_id) if squash(en) in text]
+    assert not leftovers, f"untranslated English in {locale_id} {kind}: {leftovers[:3]}"
+    composed = squash(dn_docs.render_document(rich_request(locale_id, kind)).composed.text)
+    own = [
+        tr
+        for en, tr in catalog(locale_id).items()
+        if len(en.split()) >= 6 and squash(tr) in composed
+    ]
+    assert len(own) >= 10, f"only {len(own)} translated sentences found"
+    if locale_id not in EXTRACTION_REORDERS:
+        in_pdf = [tr for tr in own if pdf.contains(tr)]
+        assert len(in_pdf) == len(own), set(own) - set(in_pdf)
+    if locale_id in SCRIPT_RANGES:
+        share = own_script_share(locale_id, pdf.text)
+        assert share > 0.75, f"only {share:.0%} of the letters are in the {locale_id} script"
+    title = catalog(locale_id)[
+        "Consent to dry needling" if kind == "consent" else "Aftercare after dry needling"
+    ]
+    assert pdf.lang == locale_id.replace("_", "-")
+    assert squash(pdf.metadata["/Title"]).startswith(squash(title))
+
+
+@pytest.mark.parametrize("locale_id", TRANSLATED)
+def test_script_fonts_are_embedded(locale_id: str) -> None:
+    fonts = rendered(locale_id, "consent").fonts()
+    script = SCRIPT_FONTS.get(locale_id)
+    if script:
+        assert any(script in name for name in fonts), fonts
+    assert all(name.startswith(("Noto", "DejaVu")) for name in fonts), fonts
+
+
+@pytest.mark.parametrize("locale_id", TRANSLATED)
+def test_page_count_within_one_of_english(locale_id: str) -> None:
+    for kind in KINDS:
+        english = rendered("en", kind).pages
+        assert rendered(locale_id, kind).pages <= english + 1
+
+
+def _median_short_line_start(pdf: Pdf) -> float:
+    """Where short lines (headings, labels, list items) start on the page."""
+    return statistics.median(f.x for f in pdf.fragments() if 4 <= len(f.text.strip()) <= 22)
+
+
+@pytest.mark.parametrize("locale_id", [loc for loc, d in locales.SUPPORTED.items() if d == "rtl"])
+def test_right_to_left_documents_are_laid_out_right_to_left(locale_id: str) -> None:
+    html = dn_docs.render_html(rich_request(locale_id, "consent"))
+    assert 'dir="rtl"' in html.split(">", 2)[1]
+    rtl, ltr = rendered(locale_id, "consent"), rendered("en", "consent")
+    width = rtl.page_size[0]
+    # Short left-to-right lines start at the left margin; short right-to-left lines end at
+    # the right margin, so they start well to the right.
+    assert _median_short_line_start(ltr) < width * 0.15
+    assert _median_short_line_start(rtl) > width * 0.3
+
+
+def test_left_to_right_locales_are_not_marked_rtl() -> None:
+    html = dn_docs.render_html(rich_request("es", "consent"))
+    assert 'dir="ltr"' in html.split(">", 2)[1]
+
+
+@pytest.mark.parametrize("locale_id", TRANSLATED)
+def test_dates_are_formatted_for_the_locale(locale_id: str) -> None:
+    from babel.dates import format_date
+
+    request = dn_docs.parse_request(rich_request(locale_id, "consent"))
+    expected = format_date(request.session.date, format="long", locale=locale_id)
+    text = rendered(locale_id, "consent").text
+    # Text extraction may put a right-to-left date's parts in visual order, so look for
+    # each part of the date rather than the whole string.
+    assert all(part in text for part in expected.split()), (expected, text[:300])
+
+
+def test_catalogs_are_real_translations_not_the_english_fallback() -> None:
+    for locale_id in TRANSLATED:
+        translations = locales.load_translations(locale_id)
+        assert translations.gettext("Consent to dry needling") != "Consent to dry needling"
+        assert locales.catalog_version(locale_id).startswith(locale_id)

@@ -1,0 +1,211 @@
+"""Request validation: every bad request gets one line naming the field and the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from helpers import make_request
+
+from dn_docs import DocumentRequest, RequestError, parse_request
+from dn_docs.cli import main
+
+TODAY = dt.date.today()
+
+
+def _without(path: str) -> dict[str, Any]:
+    data = make_request()
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    del node[leaf]
+    return data
+
+
+BAD_REQUESTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("missing kind", _without("kind"), "kind", "is required"),
+    ("missing patient name", _without("patient.name"), "patient.name", "is required"),
+    ("missing clinic phone", _without("clinic.phone"), "clinic.phone", "is required"),
+    ("missing screening on consent", _without("screening"), "screening", "required for a consent"),
+    ("unknown kind", make_request(kind="waiver"), "kind", "must be one of"),
+    ("name of wrong type", make_request(patient={"name": 42}), "patient.name", "must be text"),
+    (
+        "areas not a list",
+        make_request(session={"areas": "neck"}),
+        "session.areas",
+        "must be a list",
+    ),
+    (
+        "unknown area",
+        make_request(session={"areas": ["neck", "elbowz"]}),
+        "session.areas[1]",
+        "must be one of",
+    ),
+    (
+        "duplicate area",
+        make_request(session={"areas": ["neck", "neck"]}),
+        "session.areas",
+        "more than once",
+    ),
+    ("no areas", make_request(session={"areas": []}), "session.areas", "at least 1"),
+    (
+        "unknown condition",
+        make_request(session={"condition": "gout"}),
+        "session.condition",
+        "must be one of",
+    ),
+    (
+        "unknown field",
+        make_request(patient={"nickname": "Jo"}),
+        "patient.nickname",
+        "not a known field",
+    ),
+    ("unknown top-level field", make_request(colour="blue"), "colour", "not a known field"),
+    (
+        "future birth date",
+        make_request(patient={"date_of_birth": (TODAY + dt.timedelta(days=30)).isoformat()}),
+        "patient.date_of_birth",
+        "in the future",
+    ),
+    (
+        "birth after session",
+        make_request(
+            patient={"date_of_birth": TODAY.isoformat()},
+            session={"date": (TODAY - dt.timedelta(days=3)).isoformat()},
+        ),
+        "patient.date_of_birth",
+        "after the session date",
+    ),
+    (
+        "impossible date",
+        make_request(patient={"date_of_birth": "1990-02-30"}),
+        "patient.date_of_birth",
+        "YYYY-MM-DD",
+    ),
+    ("not a date", make_request(session={"date": "tomorrow"}), "session.date", "YYYY-MM-DD"),
+    (
+        "10,000-character name",
+        make_request(patient={"name": "A" * 10_000}),
+        "patient.name",
+        "too long",
+    ),
+    ("empty name", make_request(patient={"name": "   "}), "patient.name", "must not be empty"),
+    (
+        "control characters",
+        make_request(patient={"name": "Ann\x00\x1b[31m"}),
+        "patient.name",
+        "control characters",
+    ),
+    ("unsupported locale", make_request(locale="tlh"), "locale", "not a supported language"),
+    ("unknown country", make_request(clinic={"country": "XX"}), "clinic.country", "ISO 3166"),
+    (
+        "screening answer not a bool",
+        make_request(screening={"pregnant": "maybe"}),
+        "screening.pregnant",
+        "true or false",
+    ),
+    (
+        "phone with letters",
+        make_request(clinic={"phone": "call us"}),
+        "clinic.phone",
+        "not allowed",
+    ),
+    (
+        "next appointment before session",
+        make_request(session={"next_appointment": "2001-01-01"}),
+        "session.next_appointment",
+        "before the session",
+    ),
+    (
+        "age over 130",
+        make_request(patient={"date_of_birth": "1850-01-01"}),
+        "patient.date_of_birth",
+        "over 130",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "data", "field", "reason"), BAD_REQUESTS, ids=[b[0] for b in BAD_REQUESTS]
+)
+def test_bad_request_names_field_and_reason(
+    label: str, data: dict[str, Any], field: str, reason: str
+) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_request(data)
+    message = caught.value.first
+    assert message.startswith(f"{field}: "), message
+    assert reason in message, message
+    assert "\n" not in str(caught.value)
+
+
+def test_error_messages_never_repeat_patient_data() -> None:
+    secret = "Zebediah Quartermaine"
+    data = make_request(patient={"name": secret * 20, "date_of_birth": "1990-13-45"})
+    with pytest.raises(RequestError) as caught:
+        parse_request(data)
+    assert "Zebediah" not in str(caught.value)
+    assert "1990-13-45" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("label", "data", "field", "reason"),
+    BAD_REQUESTS[:18:3],
+    ids=[b[0] for b in BAD_REQUESTS[:18:3]],
+)
+def test_cli_refuses_bad_request_without_writing(
+    tmp_path, label: str, data: dict[str, Any], field: str, reason: str
+) -> None:
+    source = tmp_path / "request.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    target = tmp_path / "out.pdf"
+    result = CliRunner().invoke(main, ["render", str(source), "-o", str(target)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0] and reason in lines[0], result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_cli_reports_invalid_json_in_one_line(tmp_path) -> None:
+    source = tmp_path / "request.json"
+    source.write_text('{"kind": "consent",', encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(source), "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.stderr and "line 1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("es-MX", "es"),
+        ("ES", "es"),
+        ("zh-Hans", "zh_Hans"),
+        ("zh-CN", "zh_Hans"),
+        ("zh", "zh_Hans"),
+        ("ar-SA", "ar"),
+        ("en_GB", "en"),
+    ],
+)
+def test_locale_tags_are_normalised(tag: str, expected: str) -> None:
+    assert parse_request(make_request(locale=tag)).locale == expected
+
+
+def test_request_round_trips_through_json() -> None:
+    request = parse_request(make_request(locale="es", kind="aftercare"))
+    again = DocumentRequest.model_validate_json(request.model_dump_json())
+    assert again == request
+    assert json.loads(request.model_dump_json())["session"]["areas"] == [
+        a.value for a in request.session.areas
+    ]
+
+
+def test_aftercare_needs_no_screening() -> None:
+    data = _without("screening")
+    data["kind"] = "aftercare"
+    assert parse_request(data).screening is None
