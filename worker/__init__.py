@@ -1,0 +1,91 @@
+"""The dn-docs Celery app: ``celery -A worker worker``.
+
+Configured from the environment (see :data:`SETTINGS_FROM_ENV`). The task is thin:
+it calls :func:`dn_docs.batch.jobs.run_job`, which validates, renders, writes the
+PDF atomically and returns metadata only (file, sha256, pages, bytes).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+
+from dn_docs.batch.jobs import failure, run_job
+from dn_docs.pdf import default_renderer
+
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+
+#: Environment variable → what it sets, with its default.
+SETTINGS_FROM_ENV = {
+    "DN_DOCS_BROKER_URL": f"broker URL ({DEFAULT_BROKER}); use rediss://:password@host/0 for TLS",
+    "DN_DOCS_RESULT_BACKEND": "result backend (the broker URL)",
+    "DN_DOCS_SOFT_TIME_LIMIT": "seconds before a render is stopped and recorded as failed (60)",
+    "DN_DOCS_TIME_LIMIT": "seconds before the worker process is killed and replaced (90)",
+    "DN_DOCS_VISIBILITY_TIMEOUT": "seconds before an unacknowledged job is redelivered (300)",
+    "DN_DOCS_RESULT_EXPIRES": "seconds a job's metadata stays in the backend (86400)",
+    "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled (1000)",
+}
+
+
+def _number(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def broker_url() -> str:
+    return os.environ.get("DN_DOCS_BROKER_URL", DEFAULT_BROKER)
+
+
+def create_app(broker: str | None = None) -> Celery:
+    app = Celery("dn_docs")
+    broker = broker or broker_url()
+    app.conf.update(
+        broker_url=broker,
+        result_backend=os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        # A job must not be lost: acknowledge only after the PDF is written, and requeue
+        # the job if the process running it dies.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={
+            "visibility_timeout": _number("DN_DOCS_VISIBILITY_TIMEOUT", 300),
+            # Look for jobs of dead workers every 10 s rather than every 100 s.
+            "unacked_restore_throttle": 1,
+        },
+        result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
+        broker_connection_retry_on_startup=True,
+        task_soft_time_limit=_number("DN_DOCS_SOFT_TIME_LIMIT", 60),
+        task_time_limit=_number("DN_DOCS_TIME_LIMIT", 90),
+        worker_max_tasks_per_child=int(_number("DN_DOCS_MAX_TASKS_PER_CHILD", 1000)),
+        worker_max_memory_per_child=400_000,  # KiB
+        result_expires=int(_number("DN_DOCS_RESULT_EXPIRES", 86400)),
+        # Events on, so Flower can show workers and tasks.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_track_started=True,
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+app = create_app()
+
+
+@worker_process_init.connect
+def _warm_up(**_: Any) -> None:
+    # Build fonts and the parsed stylesheet in each child after the fork, not per task.
+    default_renderer()
+
+
+@app.task(name="dn_docs.render", bind=True)
+def render(self: Task[Any, Any], job_payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return run_job(job_payload)
+    except SoftTimeLimitExceeded:
+        return failure(f"render time limit of {app.conf.task_soft_time_limit:g} s exceeded")

@@ -156,3 +156,72 @@ def locales_list() -> None:
     with user_errors():
         for locale_id, direction in sorted(locales.SUPPORTED.items()):
             click.echo(f"{locale_id:8} {direction}  {locales.catalog_version(locale_id)}")
+
+
+@main.command()
+@click.argument("input_file", type=click.Path(path_type=Path))
+@click.option(
+    "--clinic",
+    "clinic_file",
+    type=click.Path(path_type=Path),
+    help="JSON with defaults for every row: clinic, practitioner, locale, options.",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option(
+    "--broker",
+    envvar="DN_DOCS_BROKER_URL",
+    help="Celery broker URL; without one, a local process pool does the work.",
+)
+@click.option("--queue", default="celery", show_default=True, help="Celery queue to send to.")
+@click.option("--workers", type=int, help="Local pool size (default: one per core).")
+@click.option("--resume", is_flag=True, help="Skip documents the manifest already has, unchanged.")
+def batch(
+    input_file: Path,
+    clinic_file: Path | None,
+    out: Path,
+    broker: str | None,
+    queue: str,
+    workers: int | None,
+    resume: bool,
+) -> None:
+    """Render a CSV or JSON Lines batch: one PDF per row and kind, a manifest, merged PDFs."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from .batch import CeleryDispatcher, LocalDispatcher, run_batch
+    from .progress import RateColumn
+
+    if not input_file.is_file():
+        raise BadInputError(f"{input_file}: no such file")
+    defaults = load_json(clinic_file) if clinic_file else None
+    if defaults is not None and not isinstance(defaults, dict):
+        raise BadInputError(f"{clinic_file}: the clinic defaults must be a JSON object")
+    if broker:
+        from worker import create_app
+
+        dispatcher: Any = CeleryDispatcher(create_app(broker), queue=queue)
+    else:
+        dispatcher = LocalDispatcher(workers=workers)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        RateColumn(),
+        TimeRemainingColumn(),
+    )
+    with user_errors(), Progress(*columns, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("rendering", total=None, failed=0)
+
+        def on_progress(done: int, failed: int, total: int) -> None:
+            progress.update(task, completed=done + failed, total=total, failed=failed)
+
+        summary = run_batch(input_file, out, dispatcher, defaults, resume, on_progress)
+    click.echo(str(summary))
+    if not summary.clean:
+        sys.exit(3)

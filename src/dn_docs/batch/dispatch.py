@@ -1,0 +1,155 @@
+"""Where jobs run: a local process pool, or Celery workers through a broker.
+
+Both take the same payloads and report the same result dicts through ``on_result``,
+so the rest of a batch does not care where the work happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .jobs import failure, run_job
+
+log = logging.getLogger("dn_docs.batch")
+
+# What a broker or result backend that is down or restarting raises.
+BROKER_DOWN = (RedisConnectionError, RedisTimeoutError, OperationalError, ConnectionError, OSError)
+
+OnResult = Callable[[str, dict[str, Any]], None]
+
+
+class Dispatcher(Protocol):
+    def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None: ...
+
+
+def _warm_up() -> None:
+    from ..pdf import default_renderer
+
+    default_renderer()
+
+
+class LocalDispatcher:
+    """A process pool on this machine: no broker needed."""
+
+    def __init__(self, workers: int | None = None, time_limit: float | None = 60) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.time_limit = time_limit
+
+    def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
+        if not payloads:
+            return
+        with ProcessPoolExecutor(
+            max_workers=min(self.workers, len(payloads)), initializer=_warm_up
+        ) as pool:
+            futures: dict[Future[dict[str, Any]], str] = {
+                pool.submit(run_job, job, self.time_limit): key for key, job in payloads.items()
+            }
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    key = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        result = failure("the render process died")
+                    on_result(key, result)
+
+
+class CeleryDispatcher:
+    """Celery workers on a Redis broker.
+
+    Jobs are acknowledged late and rejected if their worker dies, so a killed worker's
+    job goes to another one. If Redis restarts (it keeps queued jobs in memory) or stays
+    unreachable, every job without a result is sent again; jobs write their file
+    atomically under a fixed name, so a job that runs twice still leaves one file.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        queue: str = "celery",
+        stall_timeout: float = 600,
+        poll_interval: float = 0.2,
+        max_resends: int = 5,
+    ) -> None:
+        self.app = app
+        self.queue = queue
+        self.stall_timeout = stall_timeout
+        self.poll_interval = poll_interval
+        self.max_resends = max_resends
+
+    def _send(self, payload: dict[str, Any]) -> str:
+        task_id = str(uuid.uuid4())
+        self.app.send_task("dn_docs.render", args=[payload], task_id=task_id, queue=self.queue)
+        return task_id
+
+    def _server_id(self) -> str:
+        return str(self.app.backend.client.info("server")["run_id"])
+
+    def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
+        waiting: dict[str, str] = {}  # task id → job key
+        resends: dict[str, int] = dict.fromkeys(payloads, 0)
+        unsent = list(payloads)
+        server: str | None = None
+        last_progress = time.monotonic()
+        outage = False
+        while unsent or waiting:
+            try:
+                current = self._server_id()
+                if outage or (server is not None and current != server):
+                    log.warning(
+                        "broker restarted or was unreachable; sending unfinished jobs again"
+                    )
+                    unsent += [waiting.pop(task) for task in list(waiting)]
+                server, outage = current, False
+                while unsent:
+                    key = unsent[0]
+                    waiting[self._send(payloads[key])] = key
+                    unsent.pop(0)
+                finished = self._collect(list(waiting))
+            except BROKER_DOWN as exc:
+                log.warning("broker unreachable (%s); retrying", type(exc).__name__)
+                outage = True
+                time.sleep(1)
+                continue
+            for task_id, result in finished:
+                on_result(waiting.pop(task_id), result)
+                last_progress = time.monotonic()
+            if waiting and time.monotonic() - last_progress > self.stall_timeout:
+                last_progress = time.monotonic()
+                for task_id in list(waiting):
+                    key = waiting.pop(task_id)
+                    resends[key] += 1
+                    if resends[key] > self.max_resends:
+                        on_result(key, failure("no worker finished the job; are workers running?"))
+                    else:
+                        unsent.append(key)
+            if waiting:
+                time.sleep(self.poll_interval)
+
+    def _collect(self, task_ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
+        backend = self.app.backend
+        keys = [backend.get_key_for_task(task_id) for task_id in task_ids]
+        finished = []
+        for task_id, raw in zip(task_ids, backend.client.mget(keys), strict=True):
+            if raw is None:
+                continue
+            meta = backend.decode_result(raw)
+            status = meta.get("status")
+            if status == "SUCCESS":
+                finished.append((task_id, dict(meta["result"])))
+            elif status in ("FAILURE", "REVOKED"):
+                exc_type = (meta.get("result") or {}).get("exc_type", "error")
+                finished.append((task_id, failure(f"worker error: {exc_type}")))
+        return finished

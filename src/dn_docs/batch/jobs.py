@@ -1,0 +1,76 @@
+"""Running one job: the code that a Celery task and a local pool process both call.
+
+A job's payload is small and JSON-safe (the validated request, the output folder and
+the file name). The result carries only metadata that is safe to keep in a result
+backend or a log: never PDF bytes, never patient data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ..errors import ConsentRefusedError, DnDocsError, RenderTimeoutError
+from ..pipeline import render_document
+from ..storage import inside, write_atomic
+from .inputs import Job
+
+log = logging.getLogger("dn_docs.batch")
+
+
+def payload(job: Job, out_dir: Path) -> dict[str, Any]:
+    return {"request": job.request, "out_dir": str(out_dir), "file": job.file_name}
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise RenderTimeoutError after ``seconds`` (local pool; Celery has its own limits)."""
+    if not seconds:
+        yield
+        return
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise RenderTimeoutError(f"render time limit of {seconds:g} s exceeded")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def failure(reason: str) -> dict[str, Any]:
+    return {"status": "failed", "error": reason}
+
+
+def run_job(job_payload: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
+    """Render one document to its file. Returns metadata; failures are results, not raises."""
+    name = str(job_payload["file"])
+    try:
+        with time_limit(seconds):
+            document = render_document(job_payload["request"])
+            target = inside(Path(job_payload["out_dir"]), name)
+            write_atomic(target, document.pdf)
+    except ConsentRefusedError:
+        # Which contraindication it was is a screening answer: it stays out of results.
+        return failure("consent refused: absolute contraindication")
+    except DnDocsError as exc:
+        # These messages are written for operators and carry no patient data.
+        log.warning("job %s failed: %s", name, type(exc).__name__)
+        return failure(str(exc))
+    log.info("job %s done: %d pages", name, document.pages)
+    return {
+        "status": "done",
+        "file": name,
+        "sha256": hashlib.sha256(document.pdf).hexdigest(),
+        "pages": document.pages,
+        "bytes": len(document.pdf),
+    }

@@ -1,0 +1,83 @@
+"""A whole batch: validate every row, skip what is done, dispatch, record, merge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..storage import ensure_dir
+from .dispatch import Dispatcher
+from .inputs import plan
+from .jobs import payload
+from .outputs import ERRORS, MANIFEST, Manifest, merge, write_errors
+
+
+@dataclass
+class BatchSummary:
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    invalid_rows: int
+    out_dir: Path
+
+    @property
+    def clean(self) -> bool:
+        return not (self.failed or self.invalid_rows)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.done} rendered, {self.skipped} already done, {self.failed} failed, "
+            f"{self.invalid_rows} rows refused; see {self.out_dir / MANIFEST}"
+            + (f" and {self.out_dir / ERRORS}" if not self.clean else "")
+        )
+
+
+def run_batch(
+    input_path: Path,
+    out_dir: Path,
+    dispatcher: Dispatcher,
+    defaults: dict[str, Any] | None = None,
+    resume: bool = False,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> BatchSummary:
+    """Render every valid row of ``input_path`` into ``out_dir``.
+
+    ``on_progress(done, failed, total)`` is called as documents finish.
+    """
+    folder = ensure_dir(out_dir).resolve()
+    jobs, row_errors = plan(input_path, defaults)
+    previous = Manifest.load(folder) if resume else Manifest(folder)
+    manifest = Manifest(folder)
+    todo: dict[str, dict[str, Any]] = {}
+    skipped = 0
+    for job in jobs:
+        if resume and previous.is_done(job):
+            manifest.entries[job.file_name] = previous.entries[job.file_name]
+            skipped += 1
+        else:
+            manifest.track(job)
+            todo[job.file_name] = payload(job, folder)
+    manifest.save()
+    counts = {"done": 0, "failed": 0}
+    total = len(todo)
+
+    def on_result(key: str, result: dict[str, Any]) -> None:
+        entry = manifest.record(key, result)
+        counts["done" if entry.status == "done" else "failed"] += 1
+        manifest.save()
+        if on_progress:
+            on_progress(counts["done"], counts["failed"], total)
+
+    if on_progress:
+        on_progress(0, 0, total)
+    dispatcher.run(todo, on_result)
+    entries = manifest.ordered()
+    failed = [e for e in entries if e.status != "done"]
+    write_errors(folder, row_errors, failed)
+    for kind in ("consent", "aftercare"):
+        merge(folder, entries, kind)
+    invalid_rows = len({e.row for e in row_errors})
+    return BatchSummary(total, counts["done"], len(failed), skipped, invalid_rows, folder)

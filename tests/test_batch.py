@@ -1,0 +1,302 @@
+"""Batches, end to end: local pool, and real Celery workers on real Redis."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from batch_support import RedisServer, Workers, clinic_defaults, write_batch
+from click.testing import CliRunner
+from helpers import Pdf
+
+from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
+from dn_docs.cli import main
+from worker import create_app
+
+SHARED_REDIS = "redis://127.0.0.1:6379/15"
+
+
+def manifest(folder: Path) -> list[dict]:
+    return json.loads((folder / "manifest.json").read_text())["documents"]
+
+
+def pdf_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("0*.pdf"))
+
+
+def check_outputs(folder: Path, expected_docs: int) -> list[dict]:
+    """Exactly one readable PDF per expected document, all in the manifest, all done."""
+    entries = manifest(folder)
+    assert len(entries) == expected_docs
+    assert len({e["file"] for e in entries}) == expected_docs
+    assert all(e["status"] == "done" for e in entries), [
+        e for e in entries if e["status"] != "done"
+    ][:3]
+    assert pdf_files(folder) == sorted(e["file"] for e in entries)
+    for entry in entries:
+        data = (folder / entry["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert Pdf(data).pages == entry["pages"]
+    assert not list(folder.glob(".*.part")), "temporary files left behind"
+    return entries
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[str]:
+    client = redis.Redis.from_url(SHARED_REDIS)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (bash scripts/run.sh test starts it)")
+    client.flushdb()
+    yield SHARED_REDIS
+    client.flushdb()
+
+
+@pytest.fixture
+def workers(shared_redis: str, tmp_path: Path) -> Iterator[Workers]:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    pool = Workers(shared_redis, logs)
+    yield pool
+    pool.stop()
+
+
+def in_background(target, *args) -> tuple[threading.Thread, dict]:
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["summary"] = target(*args)
+        except BaseException as exc:  # re-raised by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def wait_for_done(folder: Path, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if sum(e["status"] == "done" for e in manifest(folder)) >= count:
+                return
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} documents done after {timeout} s")
+
+
+# Local mode ---------------------------------------------------------------------------
+
+
+def test_local_batch_writes_pdfs_manifest_merged_and_errors(tmp_path: Path) -> None:
+    source = tmp_path / "day.csv"
+    expected, refused = write_batch(source, rows=12, invalid_every=6)
+    out = tmp_path / "out"
+    summary = run_batch(source, out, LocalDispatcher(workers=2), clinic_defaults())
+    assert (summary.done, summary.failed, summary.invalid_rows) == (expected, 0, refused)
+    entries = check_outputs(out, expected)
+    for kind in ("consent", "aftercare"):
+        merged = Pdf((out / f"merged-{kind}.pdf").read_bytes())
+        assert merged.pages == sum(e["pages"] for e in entries if e["kind"] == kind)
+    errors = list(csv.DictReader((out / "errors.csv").read_text().splitlines()))
+    assert len(errors) == refused
+    assert all(e["field"] == "session.areas[1]" and "must be one of" in e["reason"] for e in errors)
+    assert (out / entries[0]["file"]).stat().st_mode & 0o777 == 0o600
+    assert out.stat().st_mode & 0o777 == 0o700
+
+
+def test_resume_renders_only_what_is_missing(tmp_path: Path) -> None:
+    source = tmp_path / "day.csv"
+    expected, _ = write_batch(source, rows=6)
+    out = tmp_path / "out"
+    run_batch(source, out, LocalDispatcher(workers=2), clinic_defaults())
+    removed = pdf_files(out)[2]
+    (out / removed).unlink()
+    again = run_batch(source, out, LocalDispatcher(workers=2), clinic_defaults(), resume=True)
+    assert (again.done, again.skipped) == (1, expected - 1)
+    check_outputs(out, expected)
+
+
+def test_cli_batch_reports_bad_rows_and_formula_cells(tmp_path: Path) -> None:
+    source = tmp_path / "rows.csv"
+    write_batch(source, rows=2)
+    with source.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow(["consent", "en", '=HYPERLINK("http://x","y")', "2090-01-01"])
+    with source.open("ab") as handle:
+        handle.write(b"consent,en,Bad \xff\xfe bytes,1980-01-01\n")
+    clinic = tmp_path / "clinic.json"
+    clinic.write_text(json.dumps(clinic_defaults()))
+    result = CliRunner().invoke(
+        main, ["batch", str(source), "--clinic", str(clinic), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 3, result.output
+    text = (tmp_path / "o" / "errors.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert {r["row"] for r in rows} >= {"4", "5"}
+    assert any("not valid UTF-8" in r["reason"] for r in rows)
+    assert not any(line.split(",")[2].startswith("=") for line in text.splitlines()[1:])
+    assert "HYPERLINK" not in text  # the name is not echoed at all
+
+
+# Celery on Redis ----------------------------------------------------------------------
+
+
+@pytest.mark.broker
+def test_200_row_mixed_batch_on_real_workers(
+    tmp_path: Path, workers: Workers, shared_redis: str
+) -> None:
+    source = tmp_path / "week.csv"
+    expected, refused = write_batch(source, rows=200, invalid_every=25)
+    workers.start(count=2)
+    out = tmp_path / "out"
+    dispatcher = CeleryDispatcher(create_app(shared_redis), queue=workers.queue)
+    summary = run_batch(source, out, dispatcher, clinic_defaults())
+    assert (summary.done, summary.failed, summary.invalid_rows) == (expected, 0, refused)
+    entries = check_outputs(out, expected)
+    assert {e["locale"] for e in entries} >= {"en", "es", "ar", "zh_Hans"}
+    assert {e["kind"] for e in entries} == {"consent", "aftercare"}
+    sample = Pdf((out / entries[0]["file"]).read_bytes())
+    assert sample.contains("Patient Number 0")
+    for kind in ("consent", "aftercare"):
+        merged = Pdf((out / f"merged-{kind}.pdf").read_bytes())
+        assert merged.pages == sum(e["pages"] for e in entries if e["kind"] == kind)
+    assert len(list(csv.DictReader((out / "errors.csv").read_text().splitlines()))) == refused
+    # Both workers took part.
+    assert all("succeeded" in workers.log(n) for n in (0, 1))
+    # No patient data in the result backend or the worker logs.
+    client = redis.Redis.from_url(shared_redis)
+    stored = b"".join(client.get(k) or b"" for k in client.keys("celery-task-meta-*"))
+    assert stored and b"Patient Number" not in stored and b"ID-1" not in stored
+    logs = workers.log(0) + workers.log(1)
+    assert "Patient Number" not in logs and "1940-01-01" not in logs
+
+
+@pytest.mark.broker
+def test_local_and_celery_modes_write_the_same_files(
+    tmp_path: Path, workers: Workers, shared_redis: str
+) -> None:
+    source = tmp_path / "day.csv"
+    expected, _ = write_batch(source, rows=16, invalid_every=8)
+    workers.start(count=1)
+    celery_out, local_out = tmp_path / "celery", tmp_path / "local"
+    run_batch(
+        source,
+        celery_out,
+        CeleryDispatcher(create_app(shared_redis), queue=workers.queue),
+        clinic_defaults(),
+    )
+    run_batch(source, local_out, LocalDispatcher(workers=2), clinic_defaults())
+    assert pdf_files(celery_out) == pdf_files(local_out) and len(pdf_files(local_out)) == expected
+    for name in pdf_files(local_out):
+        assert (celery_out / name).read_bytes() == (local_out / name).read_bytes(), name
+    assert (celery_out / "errors.csv").read_text() == (local_out / "errors.csv").read_text()
+
+
+@pytest.mark.broker
+def test_worker_killed_mid_batch_loses_nothing(
+    tmp_path: Path, workers: Workers, shared_redis: str
+) -> None:
+    source = tmp_path / "day.csv"
+    expected, _ = write_batch(source, rows=40)
+    workers.start(count=2)
+    out = tmp_path / "out"
+    dispatcher = CeleryDispatcher(create_app(shared_redis), queue=workers.queue)
+    thread, box = in_background(run_batch, source, out, dispatcher, clinic_defaults())
+    wait_for_done(out, 4)
+    workers.kill(0)  # SIGKILL to the whole worker: main process and its pool child
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the batch did not finish after a worker was killed"
+    assert "error" not in box, box.get("error")
+    assert box["summary"].done == expected and box["summary"].failed == 0
+    check_outputs(out, expected)
+
+
+@pytest.mark.broker
+def test_redis_restart_mid_batch_loses_nothing(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    pool = Workers(server.url, logs)
+    try:
+        pool.start(count=1, concurrency=2)
+        source = tmp_path / "day.csv"
+        expected, _ = write_batch(source, rows=30)
+        out = tmp_path / "out"
+        dispatcher = CeleryDispatcher(create_app(server.url), queue=pool.queue, stall_timeout=45)
+        thread, box = in_background(run_batch, source, out, dispatcher, clinic_defaults())
+        wait_for_done(out, 3)
+        server.stop()
+        time.sleep(2)
+        server.start()  # a new, empty Redis: queued jobs and results are gone
+        thread.join(timeout=400)
+        assert not thread.is_alive(), "the batch hung after Redis restarted"
+        assert "error" not in box, box.get("error")
+        if box["summary"].failed:
+            again = run_batch(source, out, dispatcher, clinic_defaults(), resume=True)
+            assert again.failed == 0
+        check_outputs(out, expected)
+    finally:
+        pool.stop()
+        server.stop()
+
+
+@pytest.mark.broker
+def test_render_failures_are_recorded_and_the_rest_completes(
+    tmp_path: Path, workers: Workers, shared_redis: str
+) -> None:
+    source = tmp_path / "day.csv"
+    expected, _ = write_batch(source, rows=5, kinds_every=100)
+    rows = source.read_text().splitlines()
+    cells = rows[3].split(",")
+    cells[2] = "Ann \ue000 Lee"  # no font draws U+E000: rendering this row must fail
+    rows[3] = ",".join(cells)
+    source.write_text("\n".join(rows) + "\n")
+    workers.start(count=1)
+    out = tmp_path / "out"
+    summary = run_batch(
+        source,
+        out,
+        CeleryDispatcher(create_app(shared_redis), queue=workers.queue),
+        clinic_defaults(),
+    )
+    assert (summary.done, summary.failed) == (expected - 1, 1)
+    failed = [e for e in manifest(out) if e["status"] != "done"]
+    assert len(failed) == 1 and failed[0]["row"] == 4 and "glyph" in failed[0]["error"]
+    assert len(pdf_files(out)) == expected - 1
+    report = list(csv.DictReader((out / "errors.csv").read_text().splitlines()))
+    assert report == [
+        {"row": "4", "kind": failed[0]["kind"], "field": "render", "reason": failed[0]["error"]}
+    ]
+
+
+@pytest.mark.broker
+def test_render_time_limit_is_a_recorded_failure(tmp_path: Path, shared_redis: str) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    pool = Workers(shared_redis, logs, DN_DOCS_SOFT_TIME_LIMIT="0.01", DN_DOCS_TIME_LIMIT="30")
+    try:
+        pool.start(count=1)
+        source = tmp_path / "day.csv"
+        expected, _ = write_batch(source, rows=2, kinds_every=100)
+        out = tmp_path / "out"
+        summary = run_batch(
+            source,
+            out,
+            CeleryDispatcher(create_app(shared_redis), queue=pool.queue),
+            clinic_defaults(),
+        )
+        assert (summary.done, summary.failed) == (0, expected)
+        assert all("time limit" in e["error"] for e in manifest(out))
+    finally:
+        pool.stop()
