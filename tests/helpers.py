@@ -75,6 +75,8 @@ class Pdf:
         header and footer then stand between its two parts in the extracted text)."""
         wanted = squash(sentence)
         pages = [squash(text) for text in self.page_texts()]
+        if "(" not in wanted and ")" not in wanted:
+            pages = [page.replace("(", "").replace(")", "") for page in pages]
         if any(wanted in page for page in pages):
             return True
         return any(

@@ -52,7 +52,9 @@ def test_demo_renders_both_kinds_in_every_locale(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     files = sorted((tmp_path / "demo").glob("*.pdf"))
-    assert len(files) == 2 * len(locales.SUPPORTED)
+    assert len(files) == 2 * len(locales.SUPPORTED) + 3
+    names = " ".join(f.name for f in files)
+    assert "-bilingual" in names and "-large-print" in names and "-language-assistance" in names
     seen = set()
     for path in files:
         pdf = Pdf(path.read_bytes())

@@ -122,7 +122,10 @@ def test_header_and_footer_on_every_page(render) -> None:
         assert squash("Jordan Avery") in flat
         assert "DEMO-0001" in flat
         assert squash(f"Page {number} of {pdf.pages}") in flat
-        assert squash("Content 2026.11.1") in flat and squash("Translation source") in flat
+        assert (
+            squash(f"Content {dn_docs.CATALOG_VERSION}") in flat
+            and squash("Translation source") in flat
+        )
 
 
 def test_footer_hash_is_the_hash_of_the_document_text() -> None:

@@ -105,7 +105,12 @@ def demo(out: Path) -> None:
             task = progress.add_task("rendering", total=len(requests))
             for number, request in enumerate(requests, start=1):
                 document = render_document(request)
-                name = f"{number:02d}-{request['kind']}-{request['locale']}.pdf"
+                edition = "".join(
+                    f"-{option.replace('_', '-')}"
+                    for option, on in request["options"].items()
+                    if on
+                )
+                name = f"{number:02d}-{request['kind']}-{request['locale']}{edition}.pdf"
                 write_atomic(inside(folder, name), document.pdf)
                 click.echo(f"{folder / name}  ({document.pages} pages)")
                 progress.advance(task)
@@ -225,3 +230,57 @@ def batch(
     click.echo(str(summary))
     if not summary.clean:
         sys.exit(3)
+
+
+def _form_sentences() -> list[str]:
+    """English sentences of the templates (not the catalog), from messages.pot."""
+    from babel.messages.pofile import read_po
+
+    from . import resources
+
+    texts = {item.text for item in content.ITEMS}
+    with (resources.locales_dir() / "messages.pot").open("rb") as handle:
+        return [
+            str(m.id)
+            for m in read_po(handle)
+            if isinstance(m.id, str) and len(m.id.split()) >= 4 and m.id not in texts
+        ]
+
+
+@content_group.command(name="readability")
+def content_readability() -> None:
+    """Flesch–Kincaid grade of the English text, per section and overall."""
+    from .content import readability
+
+    sections, overall = readability.scores(_form_sentences())
+    width = max(len(s.section) for s in sections)
+    failed = False
+    for score in sections:
+        mark = "ok" if score.grade <= readability.SECTION_LIMIT else "TOO HARD"
+        failed |= score.grade > readability.SECTION_LIMIT
+        click.echo(
+            f"{score.section:<{width}}  grade {score.grade:4.1f}  ({score.sentences} items)  {mark}"
+        )
+    mark = "ok" if overall <= readability.OVERALL_LIMIT else "TOO HARD"
+    click.echo(
+        f"{'overall':<{width}}  grade {overall:4.1f}  (limit {readability.OVERALL_LIMIT:g})  {mark}"
+    )
+    if failed or overall > readability.OVERALL_LIMIT:
+        sys.exit(1)
+
+
+@locales_group.command(name="check")
+def locales_check() -> None:
+    """Check every catalog: complete, not fuzzy, placeholders, plurals, compiled, current."""
+    from .catalogs import check_all
+
+    reports, stale = check_all()
+    for report in reports:
+        click.echo(f"{report.locale:8} {'ok' if report.ok else 'FAILED'}")
+        for problem in report.problems[:20]:
+            click.echo(f"    {problem}")
+    for problem in stale:
+        click.echo(f"messages.pot: {problem}")
+    if stale or not all(r.ok for r in reports):
+        raise UserError("translation catalogs have problems (listed above)")
+    click.echo(f"{len(reports)} catalogs complete and current")

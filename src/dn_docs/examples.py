@@ -124,9 +124,17 @@ def example_request(
 
 
 def demo_requests() -> list[dict[str, Any]]:
-    """Consent and aftercare for every shipped locale."""
-    return [
+    """Consent and aftercare for every shipped locale, then the special editions."""
+    requests = [
         example_request(locale_id, kind, number)
         for number, locale_id in enumerate(sorted(locales.SUPPORTED), start=1)
         for kind in ("consent", "aftercare")
     ]
+    bilingual = example_request("ar", "consent", 90)
+    bilingual["clinic"]["language"] = "en"
+    bilingual["options"]["bilingual"] = True
+    large = example_request("en", "aftercare", 91)
+    large["options"]["large_print"] = True
+    notice = example_request("es", "aftercare", 92)
+    notice["options"]["language_assistance"] = True
+    return [*requests, bilingual, large, notice]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
@@ -123,19 +124,22 @@ def load_translations(locale_id: str) -> NullTranslations:
 
 @cache
 def catalog_header(locale_id: str) -> dict[str, str]:
-    """Header fields of the locale's ``.po`` file, keys lower-cased.
+    """``Key: value`` lines of the comment that opens the locale's ``.po`` file, keys lower-cased.
 
-    Read from the source catalog because ``pybabel compile`` drops the ``X-`` fields
-    (translation version, review status) from the compiled ``.mo``.
+    The translation version and review status live there, not in ``X-`` header
+    fields, because Babel drops unknown header fields on ``update`` and ``compile``.
     """
-    path = resources.locales_dir() / locale_id / "LC_MESSAGES" / "messages.po"
+    return read_header_comment(resources.locales_dir() / locale_id / "LC_MESSAGES" / "messages.po")
+
+
+def read_header_comment(path: Path) -> dict[str, str]:
     header: dict[str, str] = {}
     with path.open(encoding="utf-8") as handle:
         for line in handle:
-            if line.startswith("msgid") and header:
+            if not line.startswith("#"):
                 break
-            if line.startswith('"') and ":" in line:
-                key, _, value = line.strip().strip('"').removesuffix("\\n").partition(":")
+            key, colon, value = line[1:].strip().partition(":")
+            if colon and key and " " not in key.strip():
                 header[key.strip().lower()] = value.strip()
     return header
 
@@ -144,4 +148,4 @@ def catalog_version(locale_id: str) -> str:
     """The translation version recorded in the catalog header (``X-Translation-Version``)."""
     if locale_id == SOURCE_LOCALE:
         return "source"
-    return catalog_header(locale_id).get("x-translation-version", "unversioned")
+    return catalog_header(locale_id).get("translation-version", "unversioned")

@@ -171,6 +171,10 @@ class Screening(_Strict):
 
 class Options(_Strict):
     large_print: bool = False
+    #: Print the clinic's language after each section, so staff can read what is signed.
+    bilingual: bool = False
+    #: Add a notice, in every shipped language, that free language help is available.
+    language_assistance: bool = False
 
 
 class DocumentRequest(_Strict):

@@ -12,7 +12,7 @@ from babel.lists import format_list
 from .. import emergency, locales
 from ..content import CATALOG_VERSION, Category, Selection, select
 from ..content.catalog import NERVE_PAIN_CONDITIONS
-from ..content.labels import AREA_LABELS, CONDITION_LABELS
+from ..content.labels import AREA_LABELS, BILINGUAL_NOTE, CONDITION_LABELS, LANGUAGE_HELP
 from ..request import DocumentRequest
 from .environment import environment
 from .text import text_hash, visible_text
@@ -23,7 +23,10 @@ TEMPLATE_VERSION = "1.0"
 # Stands in for the text hash while the text is being hashed. Request text cannot
 # produce it: autoescaping turns every "<" a request brings into "&lt;".
 _HASH_SLOT = "<!--dn-docs:text-hash-->"
-_MAIN_OPEN, _MAIN_CLOSE = "<main", "</main>"
+_MAIN_OPEN, _MAIN_CLOSE = "<main>", "</main>"
+# Templates mark where each section starts; "once" sections are not repeated in the
+# second language of a bilingual edition (signatures, the language-help notice).
+_SECTION, _ONCE = "<!--dn:section", " once-->"
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,26 @@ class ComposedDocument:
         }
 
 
-def _context(request: DocumentRequest, selection: Selection) -> dict[str, Any]:
-    locale = locales.get(request.locale)
+def _language_help(phone: str) -> list[dict[str, str]]:
+    notes = []
+    for locale_id, direction in locales.SUPPORTED.items():
+        text = locales.load_translations(locale_id).gettext(LANGUAGE_HELP)
+        notes.append(
+            {
+                "lang": locales.get(locale_id).html_lang,
+                "dir": direction,
+                "text": text % {"phone": f"\u2068{phone}\u2069"},
+            }
+        )
+    return notes
+
+
+def _context(
+    request: DocumentRequest, selection: Selection, locale_id: str | None = None
+) -> dict[str, Any]:
+    locale = locales.get(locale_id or request.locale)
     facts = emergency.for_country(request.clinic.country)
-    gettext = locales.load_translations(request.locale).gettext
+    gettext = locales.load_translations(locale.id).gettext
 
     def date(value: Any) -> str:
         return format_date(value, format="long", locale=locale.babel)
@@ -83,17 +102,61 @@ def _context(request: DocumentRequest, selection: Selection) -> dict[str, Any]:
             "catalog": CATALOG_VERSION,
             "translation": locales.catalog_version(request.locale),
         },
+        "bilingual_note": None,
+        "language_help": (
+            _language_help(request.clinic.phone) if request.options.language_assistance else []
+        ),
         "text_hash_slot": _HASH_SLOT,
     }
+
+
+def _main(html: str) -> tuple[int, int]:
+    return html.index(_MAIN_OPEN) + len(_MAIN_OPEN), html.rindex(_MAIN_CLOSE)
+
+
+def _interleave(first: str, second: str, lang: str, direction: str) -> str:
+    """Each section of ``first`` followed by the same section of ``second``."""
+    ours, theirs = first.split(_SECTION), second.split(_SECTION)
+    if len(ours) != len(theirs):
+        raise AssertionError("the two languages rendered different sections")
+    parts = [ours[0]]
+    for mine, other in zip(ours[1:], theirs[1:], strict=True):
+        parts.append(_SECTION + mine)
+        if not other.startswith(_ONCE):
+            body = other.split("-->", 1)[1]
+            parts.append(
+                f'<div class="second-language" lang="{lang}" dir="{direction}">{body}</div>'
+            )
+    return "".join(parts)
 
 
 def compose(request: DocumentRequest) -> ComposedDocument:
     """Select the content for ``request`` and render its localized HTML."""
     selection = select(request)
-    env = environment(request.locale)
+    template = f"{request.kind}.html"
     context = _context(request, selection)
-    html = env.get_template(f"{request.kind}.html").render(context)
-    main = html[html.index(_MAIN_OPEN) : html.rindex(_MAIN_CLOSE)]
+    second = request.clinic.language
+    bilingual = request.options.bilingual and second != request.locale
+    if bilingual:
+        gettext = locales.load_translations(request.locale).gettext
+        context["bilingual_note"] = gettext(BILINGUAL_NOTE) % {
+            "first": context["language_name"](request.locale),
+            "second": context["language_name"](second),
+        }
+    html = environment(request.locale).get_template(template).render(context)
+    if bilingual:
+        other = (
+            environment(second).get_template(template).render(_context(request, selection, second))
+        )
+        start, end = _main(html)
+        other_start, other_end = _main(other)
+        locale = locales.get(second)
+        merged = _interleave(
+            html[start:end], other[other_start:other_end], locale.html_lang, locale.direction
+        )
+        html = html[:start] + merged + html[end:]
+    start, end = _main(html)
+    main = html[start:end]
     text = visible_text(main)
     digest = text_hash(text)
     html = html.replace(_HASH_SLOT, digest[:12], 1)

@@ -17,7 +17,7 @@ from .model import Category as C
 from .model import Citation, ContentItem, when
 from .model import Source as S
 
-CATALOG_VERSION = "2026.11.1"
+CATALOG_VERSION = "2026.11.2"
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation"
@@ -208,8 +208,8 @@ ITEMS: tuple[ContentItem, ...] = (
         C.ELECTRICAL_STIMULATION,
         N_(
             "Your plan adds electrical stimulation to the needles. Some studies of nerve "
-            "problems found promising results when needling was combined with electrical "
-            "stimulation, but the proof is still limited."
+            "problems found promising results when needling was used with electrical "
+            "stimulation. But the proof is still limited."
         ),
         (_EFFECTIVENESS,),
         applies=when(electrical_stimulation=True),
@@ -399,8 +399,8 @@ ITEMS: tuple[ContentItem, ...] = (
         "role.medical_history",
         C.PATIENT_ROLE,
         N_(
-            "Tell your practitioner your full medical history, including any nerve problems "
-            "or bleeding disorders."
+            "Tell your practitioner about your health, past and present. Say if you have "
+            "any nerve problems or bleeding disorders."
         ),
         (_SAFETY, _MINIMIZE),
         kinds=CONSENT_ONLY,

@@ -44,3 +44,6 @@ LANGUAGE_HELP_HEADING = N_("Language help")
 LANGUAGE_HELP = N_(
     "Free help in your language is available. Ask the clinic staff, or call %(phone)s."
 )
+
+#: Opening line of the bilingual edition.
+BILINGUAL_NOTE = N_("This form is printed in two languages: %(first)s and %(second)s.")
