@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -189,13 +190,10 @@ def test_local_and_celery_modes_write_the_same_files(
     expected, _ = write_batch(source, rows=16, invalid_every=8)
     workers.start(count=1)
     celery_out, local_out = tmp_path / "celery", tmp_path / "local"
-    run_batch(
-        source,
-        celery_out,
-        CeleryDispatcher(create_app(shared_redis), queue=workers.queue),
-        clinic_defaults(),
-    )
-    run_batch(source, local_out, LocalDispatcher(workers=2), clinic_defaults())
+    when = dt.datetime(2026, 11, 20, 18, 0, tzinfo=dt.UTC)  # recorded in every consent
+    celery = CeleryDispatcher(create_app(shared_redis), queue=workers.queue)
+    run_batch(source, celery_out, celery, clinic_defaults(), generated_at=when)
+    run_batch(source, local_out, LocalDispatcher(workers=2), clinic_defaults(), generated_at=when)
     assert pdf_files(celery_out) == pdf_files(local_out) and len(pdf_files(local_out)) == expected
     for name in pdf_files(local_out):
         assert (celery_out / name).read_bytes() == (local_out / name).read_bytes(), name
@@ -251,28 +249,45 @@ def test_redis_restart_mid_batch_loses_nothing(tmp_path: Path) -> None:
         server.stop()
 
 
+EVIL_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'width="10" height="10"><image xlink:href="file:///etc/passwd" width="10" height="10"/></svg>'
+)
+
+
 @pytest.mark.broker
 def test_render_failures_are_recorded_and_the_rest_completes(
-    tmp_path: Path, workers: Workers, shared_redis: str
+    tmp_path: Path, shared_redis: str
 ) -> None:
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "logo.svg").write_text(EVIL_SVG)  # passes validation, refused by the fetcher
     source = tmp_path / "day.csv"
     expected, _ = write_batch(source, rows=5, kinds_every=100)
     rows = source.read_text().splitlines()
-    cells = rows[3].split(",")
-    cells[2] = "Ann \ue000 Lee"  # no font draws U+E000: rendering this row must fail
-    rows[3] = ",".join(cells)
+    rows = [rows[0] + ",clinic.logo"] + [
+        row + ("," + "logo.svg" if n == 3 else ",") for n, row in enumerate(rows[1:], 1)
+    ]
     source.write_text("\n".join(rows) + "\n")
-    workers.start(count=1)
-    out = tmp_path / "out"
-    summary = run_batch(
-        source,
-        out,
-        CeleryDispatcher(create_app(shared_redis), queue=workers.queue),
-        clinic_defaults(),
-    )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    pool = Workers(shared_redis, logs, DN_DOCS_ASSETS_DIR=str(assets))
+    try:
+        pool.start(count=1)
+        out = tmp_path / "out"
+        summary = run_batch(
+            source,
+            out,
+            CeleryDispatcher(create_app(shared_redis), queue=pool.queue),
+            clinic_defaults(),
+        )
+    finally:
+        pool.stop()
     assert (summary.done, summary.failed) == (expected - 1, 1)
     failed = [e for e in manifest(out) if e["status"] != "done"]
-    assert len(failed) == 1 and failed[0]["row"] == 4 and "glyph" in failed[0]["error"]
+    assert (
+        len(failed) == 1 and failed[0]["row"] == 4 and "could not be loaded" in failed[0]["error"]
+    )
     assert len(pdf_files(out)) == expected - 1
     report = list(csv.DictReader((out / "errors.csv").read_text().splitlines()))
     assert report == [

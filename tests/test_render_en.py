@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -9,7 +10,9 @@ from helpers import Pdf, make_request, squash
 
 import dn_docs
 from dn_docs import ConsentRefusedError, MissingGlyphError, parse_request
+from dn_docs.compose import compose
 from dn_docs.content import ITEMS, select
+from dn_docs.pdf import default_renderer
 
 # Requests that, between them, make every catalog item apply to some document.
 COVERAGE = [
@@ -183,13 +186,25 @@ def test_fonts_are_embedded_noto(render) -> None:
     assert any(name.startswith("Noto-Sans") for name in render().fonts())
 
 
-@pytest.mark.weasyprint_may_warn
-def test_a_character_no_font_has_is_an_error_not_a_box() -> None:
+def test_a_character_no_font_has_is_refused_as_input() -> None:
     # U+E000 is in the Private Use Area: no installed font draws it.
-    with pytest.raises(MissingGlyphError, match="U\\+E000"):
+    with pytest.raises(dn_docs.RequestError, match=r"patient.name: .*U\+E000"):
         dn_docs.render_pdf(make_request(patient={"name": "Ann \ue000 Lee"}))
+
+
+@pytest.mark.weasyprint_may_warn
+def test_a_missing_glyph_that_reaches_the_renderer_is_an_error_not_a_box() -> None:
+    composed = compose(parse_request(make_request()))
+    broken = dataclasses.replace(
+        composed, html=composed.html.replace("Jordan Avery", "Jordan \ue000")
+    )
+    with pytest.raises(MissingGlyphError, match="U\\+E000"):
+        default_renderer().render(broken)
 
 
 def test_same_request_gives_the_same_pdf() -> None:
     data = make_request()
-    assert dn_docs.render_pdf(data) == dn_docs.render_pdf(data)
+    when = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)  # recorded in the consent record
+    first = dn_docs.render_document(data, generated_at=when).pdf
+    assert first == dn_docs.render_document(data, generated_at=when).pdf
+    assert first != dn_docs.render_document(data, generated_at=when + dt.timedelta(days=1)).pdf

@@ -3,7 +3,6 @@ every glyph drawn, right-to-left where it belongs, and a page count close to Eng
 
 from __future__ import annotations
 
-import statistics
 from functools import cache
 
 import pytest
@@ -128,9 +127,14 @@ def test_page_count_within_one_of_english(locale_id: str) -> None:
         assert rendered(locale_id, kind).pages <= english + 1
 
 
-def _median_short_line_start(pdf: Pdf) -> float:
-    """Where short lines (headings, labels, list items) start on the page."""
-    return statistics.median(f.x for f in pdf.fragments() if 4 <= len(f.text.strip()) <= 22)
+HEADINGS = ["What is dry needling?", "Risks and side effects", "Keeping you safe", "Your consent"]
+
+
+def _heading_starts(pdf: Pdf, locale_id: str) -> list[float]:
+    """Where the section headings start on the line."""
+    names = catalog(locale_id) if locale_id != "en" else {}
+    wanted = {squash(names.get(h, h)).strip("?؟") for h in HEADINGS}
+    return [f.x for f in pdf.fragments() if squash(f.text).strip("?؟") in wanted]
 
 
 @pytest.mark.parametrize("locale_id", [loc for loc, d in locales.SUPPORTED.items() if d == "rtl"])
@@ -139,10 +143,12 @@ def test_right_to_left_documents_are_laid_out_right_to_left(locale_id: str) -> N
     assert 'dir="rtl"' in html.split(">", 2)[1]
     rtl, ltr = rendered(locale_id, "consent"), rendered("en", "consent")
     width = rtl.page_size[0]
-    # Short left-to-right lines start at the left margin; short right-to-left lines end at
-    # the right margin, so they start well to the right.
-    assert _median_short_line_start(ltr) < width * 0.15
-    assert _median_short_line_start(rtl) > width * 0.3
+    # Headings of a left-to-right page start at the left margin; on a right-to-left page
+    # they end at the right margin, so their first glyph is far to the right.
+    english, other = _heading_starts(ltr, "en"), _heading_starts(rtl, locale_id)
+    assert len(english) == len(HEADINGS) and len(other) >= 2
+    assert all(x < width * 0.15 for x in english)
+    assert all(x > width * 0.4 for x in other), other
 
 
 def test_left_to_right_locales_are_not_marked_rtl() -> None:

@@ -22,8 +22,7 @@ from .errors import (
 from .locales import SUPPORTED as SUPPORTED_LOCALES
 from .pipeline import Document, render_document, render_html, render_pdf
 from .request import DocumentRequest, parse_request
-
-__version__ = "1.0.0"
+from .version import __version__
 
 __all__ = [
     "CATALOG_VERSION",

@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, content, examples, locales
+from . import content, examples, locales
 from .errors import DnDocsError, RequestError
+from .limits import MAX_REQUEST_BYTES
 from .pipeline import render_document
 from .storage import ensure_dir, inside, write_atomic
+from .version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +46,10 @@ def user_errors() -> Iterator[None]:
 
 def load_json(path: Path) -> Any:
     try:
+        if path.stat().st_size > MAX_REQUEST_BYTES:
+            raise BadInputError(
+                f"{path}: larger than {MAX_REQUEST_BYTES // 1024} KiB; not a request"
+            )
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BadInputError(f"{path}: no such file") from None
@@ -284,3 +290,49 @@ def locales_check() -> None:
     if stale or not all(r.ok for r in reports):
         raise UserError("translation catalogs have problems (listed above)")
     click.echo(f"{len(reports)} catalogs complete and current")
+
+
+@main.command()
+@click.argument("pdf_file", type=click.Path(path_type=Path))
+def verify(pdf_file: Path) -> None:
+    """Check a consent PDF against its embedded record: "intact" or "modified"."""
+    from .record import verify as verify_pdf
+
+    try:
+        data = pdf_file.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{pdf_file}: {exc.strerror}") from None
+    with user_errors():
+        try:
+            result = verify_pdf(data)
+        except DnDocsError:
+            raise
+        except Exception:  # a damaged file is the user's input, not our bug
+            raise BadInputError(f"{pdf_file}: not a readable PDF") from None
+    click.echo(f"{pdf_file}: {result}")
+    if not result.intact:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Output folder (searched for batch folders with a manifest).",
+)
+@click.option("--older-than", required=True, help="Age such as 30d, 12h or 90m.")
+def purge(out: Path, older_than: str) -> None:
+    """Remove outputs older than an age, and their manifest entries."""
+    from .batch.purge import parse_age
+    from .batch.purge import purge as purge_outputs
+
+    with user_errors():
+        age = parse_age(older_than)
+        if not out.is_dir():
+            raise BadInputError(f"{out}: no such folder")
+        summary = purge_outputs(out, age)
+    click.echo(
+        f"removed {summary.files} files and {summary.entries} manifest entries"
+        f" ({summary.folders} empty batch folders) older than {older_than}"
+    )

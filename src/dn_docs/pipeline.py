@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from .compose import ComposedDocument, compose
+from .limits import RENDER_SECONDS, time_limit
 from .pdf import Renderer, default_renderer
+from .pdf.attach import attach
+from .record import RECORD_NAME, build_record
 from .request import DocumentRequest, parse_request
 
 
@@ -43,11 +47,25 @@ def render_html(request: DocumentRequest | dict[str, Any]) -> str:
 
 
 def render_document(
-    request: DocumentRequest | dict[str, Any], renderer: Renderer | None = None
+    request: DocumentRequest | dict[str, Any],
+    renderer: Renderer | None = None,
+    generated_at: dt.datetime | None = None,
+    seconds: float | None = RENDER_SECONDS,
 ) -> Document:
+    """Render ``request``; a consent embeds its ``consent-record.json``.
+
+    Rendering stops with RenderTimeoutError after ``seconds`` (in the main thread).
+    """
     composed = compose(parse_request(request))
-    rendered = (renderer or default_renderer()).render(composed)
-    return Document(composed=composed, pdf=rendered.data, pages=rendered.pages)
+    when = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+
+    with time_limit(seconds):
+        rendered = (renderer or default_renderer()).render(composed)
+    pdf = rendered.data
+    if composed.request.kind == "consent":
+        record = build_record(composed, pdf, when)
+        pdf = attach(pdf, RECORD_NAME, record, "What this consent form was made from", when)
+    return Document(composed=composed, pdf=pdf, pages=rendered.pages)
 
 
 def render_pdf(request: DocumentRequest | dict[str, Any]) -> bytes:

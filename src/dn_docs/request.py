@@ -10,6 +10,7 @@ reason and never repeat the submitted value (it may be patient data).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -26,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import locales
+from . import glyphs, locales
 from .errors import RequestError, UnsupportedLocaleError
 
 MAX_NAME = 120
@@ -67,12 +68,25 @@ class Condition(StrEnum):
     OTHER = "other"
 
 
+# Bidirectional embeddings, overrides and isolates, and invisible spaces: a name needs
+# none of them, and they could make printed text read differently from what was typed.
+# (Joiners, U+200C and U+200D, are kept: Persian and Indic names need them.)
+_INVISIBLE_CONTROLS = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200E, 0x200F, 0x061C, 0xFEFF]
+)
+
+
 def _printable(value: str) -> str:
     # Control characters have no place on a printed form and can corrupt CSV and logs.
-    # Format characters (bidi marks, zero-width joiners) are legitimate in names and
-    # are isolated at render time instead.
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("contains control characters")
+    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE_CONTROLS)).strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if missing := glyphs.unprintable(value):
+        raise ValueError(
+            "has characters no installed font can print (" + ", ".join(missing[:5]) + ")"
+        )
     return value
 
 
@@ -117,6 +131,21 @@ class Clinic(_Strict):
     phone: Phone
     country: str = Field(min_length=2, max_length=2)
     language: str = Field(default=locales.SOURCE_LOCALE, max_length=20)
+    #: A PNG, JPEG or SVG file name inside the assets folder (``DN_DOCS_ASSETS_DIR``).
+    logo: str | None = Field(default=None, max_length=120)
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*", value):
+            raise ValueError("must be a file name inside the assets folder, such as logo.png")
+        if ".." in value.split("/") or not value.lower().endswith(
+            (".png", ".jpg", ".jpeg", ".svg")
+        ):
+            raise ValueError("must be a .png, .jpg or .svg file inside the assets folder")
+        return value
 
     @field_validator("country")
     @classmethod
@@ -175,6 +204,8 @@ class Options(_Strict):
     bilingual: bool = False
     #: Add a notice, in every shipped language, that free language help is available.
     language_assistance: bool = False
+    #: Write PDF/A-3u with a tagged structure (archival); off gives a plain PDF.
+    pdf_a: bool = True
 
 
 class DocumentRequest(_Strict):

@@ -47,7 +47,3 @@ def inside(folder: Path, name: str) -> Path:
     if not target.is_relative_to(root) or target == root:
         raise StorageError(f"refusing to write outside the output folder: {name!r}")
     return target
-
-
-#: The largest batch input file accepted.
-MAX_INPUT_BYTES = 50 * 2**20

@@ -47,6 +47,11 @@ class LocalDispatcher:
         self.time_limit = time_limit
 
     def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
+        if self.workers == 1:
+            # One worker: render here, without starting a process.
+            for key, job in payloads.items():
+                on_result(key, run_job(job, self.time_limit))
+            return
         if not payloads:
             return
         with ProcessPoolExecutor(

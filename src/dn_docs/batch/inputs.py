@@ -17,8 +17,8 @@ from typing import Any
 
 from ..content import select
 from ..errors import ConsentRefusedError, RequestError
+from ..limits import MAX_INPUT_BYTES
 from ..request import parse_request
-from ..storage import MAX_INPUT_BYTES
 
 KINDS = ("consent", "aftercare")
 # Fields that hold lists in a CSV cell, separated by ";".

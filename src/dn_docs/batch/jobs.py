@@ -7,16 +7,14 @@ backend or a log: never PDF bytes, never patient data.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from ..errors import ConsentRefusedError, DnDocsError, RenderTimeoutError
+from ..errors import ConsentRefusedError, DnDocsError
+from ..limits import RENDER_SECONDS
 from ..pipeline import render_document
 from ..storage import inside, write_atomic
 from .inputs import Job
@@ -24,27 +22,13 @@ from .inputs import Job
 log = logging.getLogger("dn_docs.batch")
 
 
-def payload(job: Job, out_dir: Path) -> dict[str, Any]:
-    return {"request": job.request, "out_dir": str(out_dir), "file": job.file_name}
-
-
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise RenderTimeoutError after ``seconds`` (local pool; Celery has its own limits)."""
-    if not seconds:
-        yield
-        return
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise RenderTimeoutError(f"render time limit of {seconds:g} s exceeded")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def payload(job: Job, out_dir: Path, generated_at: dt.datetime) -> dict[str, Any]:
+    return {
+        "request": job.request,
+        "out_dir": str(out_dir),
+        "file": job.file_name,
+        "generated_at": generated_at.isoformat(),
+    }
 
 
 def failure(reason: str) -> dict[str, Any]:
@@ -55,10 +39,11 @@ def run_job(job_payload: dict[str, Any], seconds: float | None = None) -> dict[s
     """Render one document to its file. Returns metadata; failures are results, not raises."""
     name = str(job_payload["file"])
     try:
-        with time_limit(seconds):
-            document = render_document(job_payload["request"])
-            target = inside(Path(job_payload["out_dir"]), name)
-            write_atomic(target, document.pdf)
+        generated_at = dt.datetime.fromisoformat(job_payload["generated_at"])
+        document = render_document(
+            job_payload["request"], generated_at=generated_at, seconds=seconds or RENDER_SECONDS
+        )
+        write_atomic(inside(Path(job_payload["out_dir"]), name), document.pdf)
     except ConsentRefusedError:
         # Which contraindication it was is a screening answer: it stays out of results.
         return failure("consent refused: absolute contraindication")

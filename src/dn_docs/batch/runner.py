@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,14 @@ def run_batch(
     defaults: dict[str, Any] | None = None,
     resume: bool = False,
     on_progress: Callable[[int, int, int], None] | None = None,
+    generated_at: dt.datetime | None = None,
 ) -> BatchSummary:
     """Render every valid row of ``input_path`` into ``out_dir``.
 
-    ``on_progress(done, failed, total)`` is called as documents finish.
+    ``on_progress(done, failed, total)`` is called as documents finish. Every consent
+    of the batch records the same generation time (``generated_at``, default now).
     """
+    when = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
     folder = ensure_dir(out_dir).resolve()
     jobs, row_errors = plan(input_path, defaults)
     previous = Manifest.load(folder) if resume else Manifest(folder)
@@ -59,7 +63,7 @@ def run_batch(
             skipped += 1
         else:
             manifest.track(job)
-            todo[job.file_name] = payload(job, folder)
+            todo[job.file_name] = payload(job, folder, when)
     manifest.save()
     counts = {"done": 0, "failed": 0}
     total = len(todo)

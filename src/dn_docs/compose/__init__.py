@@ -15,6 +15,7 @@ from ..content.catalog import NERVE_PAIN_CONDITIONS
 from ..content.labels import AREA_LABELS, BILINGUAL_NOTE, CONDITION_LABELS, LANGUAGE_HELP
 from ..request import DocumentRequest
 from .environment import environment
+from .logo import logo_data_uri
 from .text import text_hash, visible_text
 
 #: Version of the document layouts in ``templates/``; printed in every footer stamp.
@@ -107,6 +108,7 @@ def _context(
             _language_help(request.clinic.phone) if request.options.language_assistance else []
         ),
         "text_hash_slot": _HASH_SLOT,
+        "logo": logo_data_uri(request.clinic.logo) if request.clinic.logo else None,
     }
 
 

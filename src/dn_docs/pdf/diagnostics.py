@@ -48,7 +48,11 @@ def watched_render() -> Iterator[list[logging.LogRecord]]:
     for record in collector.records:
         message = record.getMessage()
         if message.startswith(_FAILED_LOAD):
-            raise RenderError(f"a resource failed to load: {message[:120]}")
+            # The message would carry the resource's URL or data; say what failed instead.
+            raise RenderError(
+                "an image or stylesheet could not be loaded (only dn-docs' own assets and a "
+                "self-contained clinic logo are allowed)"
+            )
     for record in collector.records:
         log.warning("renderer: %s", record.getMessage()[:200])
 

@@ -22,8 +22,9 @@ from .diagnostics import watched_render
 from .fetcher import RefusedURLError, SandboxFetcher
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
-#: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed), hinting dropped,
-#: and the PDF identifier fixed so that the same document gives the same bytes.
+#: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed) and hinting
+#: dropped; the PDF identifier is derived from the text, so the same document gives
+#: the same bytes.
 PDF_OPTIONS: dict[str, object] = {
     "full_fonts": False,
     "hinting": False,
@@ -31,6 +32,9 @@ PDF_OPTIONS: dict[str, object] = {
     "uncompressed_pdf": False,
     "presentational_hints": False,
 }
+#: Added for archival output: PDF/A-3u (Unicode text, embedded fonts, sRGB output
+#: intent, XMP identification) with a tagged structure tree.
+ARCHIVAL_OPTIONS: dict[str, object] = {"pdf_variant": "pdf/a-3u", "pdf_tags": True}
 
 
 @dataclass(frozen=True)
@@ -61,19 +65,22 @@ class WeasyPrintRenderer:
         )
 
     def render(self, document: ComposedDocument) -> RenderedPdf:
-        identifier = document.text_hash[:32].encode("ascii")
+        options = dict(PDF_OPTIONS)
+        if document.request.options.pdf_a:
+            options.update(ARCHIVAL_OPTIONS)
+        options["pdf_identifier"] = document.text_hash[:32].encode("ascii")
         try:
             with watched_render():
                 html = weasyprint.HTML(
                     string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
                 )
-                rendered = html.render(stylesheets=[self.stylesheet], font_config=self.font_config)
-                data = rendered.write_pdf(pdf_identifier=identifier, **PDF_OPTIONS)
+                laid_out = html.render(stylesheets=[self.stylesheet], font_config=self.font_config)
+                data = laid_out.write_pdf(**options)
         except RefusedURLError as exc:
             raise ResourceFetchError(f"refused to load a resource ({exc.reason})") from None
         if not data:
             raise RenderError("the renderer produced no PDF")
-        return RenderedPdf(data=data, pages=len(rendered.pages))
+        return RenderedPdf(data=data, pages=len(laid_out.pages))
 
 
 @cache
