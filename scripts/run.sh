@@ -97,6 +97,8 @@ case "$cmd" in
     "$VENV/bin/ruff" format --check src worker tests benchmarks
     say "mypy --strict"
     "$VENV/bin/mypy" src worker
+    say "translation catalogs"
+    "$VENV/bin/dn-docs" locales check
     say "pytest"
     "$VENV/bin/pytest" "$@"
     ;;

@@ -87,7 +87,7 @@ def render(
         document = render_document(data)
         request = document.composed.request
         target = out or Path(f"{request.kind}-{request.locale}.{'html' if as_html else 'pdf'}")
-        payload = document.composed.html.encode() if as_html else document.pdf
+        payload = document.composed.standalone_html.encode() if as_html else document.pdf
         write_atomic(target.resolve(), payload)
     click.echo(f"{target}  ({document.pages} pages, {len(document.pdf) // 1024} KiB)")
 

@@ -42,8 +42,8 @@ class Document:
 
 
 def render_html(request: DocumentRequest | dict[str, Any]) -> str:
-    """The localized HTML of the document ``request`` asks for."""
-    return compose(parse_request(request)).html
+    """The localized HTML of the document ``request`` asks for, with its stylesheet inlined."""
+    return compose(parse_request(request)).standalone_html
 
 
 def render_document(

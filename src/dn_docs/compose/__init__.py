@@ -9,7 +9,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.lists import format_list
 
-from .. import emergency, locales
+from .. import emergency, locales, resources
 from ..content import CATALOG_VERSION, Category, Selection, select
 from ..content.catalog import NERVE_PAIN_CONDITIONS
 from ..content.labels import AREA_LABELS, BILINGUAL_NOTE, CONDITION_LABELS, LANGUAGE_HELP
@@ -42,6 +42,12 @@ class ComposedDocument:
     title: str
     paper: str
     translation_version: str
+
+    @property
+    def standalone_html(self) -> str:
+        """The HTML with the print stylesheet inlined: a file that renders on its own."""
+        css = (resources.assets_dir() / "print.css").read_text(encoding="utf-8")
+        return self.html.replace("</head>", f"<style>\n{css}</style>\n</head>", 1)
 
     @property
     def stamp(self) -> dict[str, str]:

@@ -1,0 +1,430 @@
+"""dn-docs benchmark: plain WeasyPrint against dn-docs, one at a time and in batches.
+
+    bash scripts/run.sh bench              # everything, writes BENCHMARKS.md
+    .venv/bin/python benchmarks/bench.py --docs 60 --soak 0   # a quicker run
+
+All figures come from one run, measured interleaved where two things are compared,
+and are reported as ratios to plain WeasyPrint (a) on the same workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import weasyprint
+
+import dn_docs
+from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
+from dn_docs.examples import example_request
+
+REPO = Path(__file__).resolve().parent.parent
+AREAS = [
+    "neck",
+    "upper_back",
+    "shoulder",
+    "lower_back",
+    "gluteal",
+    "hip",
+    "thigh",
+    "knee",
+    "calf",
+    "foot",
+    "forearm_wrist",
+    "hand",
+    "chest",
+    "arm",
+    "head_jaw",
+]
+CONDITIONS = [
+    None,
+    "neck_pain",
+    "lower_back_pain",
+    "shoulder_pain",
+    "tension_headache",
+    "plantar_fasciitis",
+    "myofascial_pain",
+    "sciatica",
+    "carpal_tunnel",
+    "radiculopathy",
+]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Diego",
+    "Ella",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jonas",
+    "Kemal",
+    "Lucia",
+    "Mateo",
+    "Nina",
+    "Omar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tomas",
+]
+LAST = [
+    "Garcia",
+    "Smith",
+    "Nguyen",
+    "Okafor",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Chen",
+    "Silva",
+    "Johnson",
+    "Moreau",
+    "Schmidt",
+    "Tanaka",
+    "Kim",
+    "Novak",
+    "Lopez",
+    "Brown",
+    "Ivanova",
+]
+
+
+def workload(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """A clinic's week: mostly English and Spanish, some Arabic and Chinese, both kinds."""
+    rng = random.Random(seed)
+    requests = []
+    for number in range(count):
+        locale = rng.choices(["en", "es", "ar", "zh_Hans"], weights=[45, 35, 10, 10])[0]
+        kind = rng.choice(["consent", "aftercare"])
+        data = example_request(locale, kind, number)
+        data["patient"]["name"] = f"{rng.choice(FIRST)} {rng.choice(LAST)} {number}"
+        data["patient"]["id"] = f"P-{number:05d}"
+        data["session"]["areas"] = rng.sample(AREAS, rng.randint(1, 3))
+        condition = rng.choice(CONDITIONS)
+        data["session"].pop("condition", None)
+        if condition:
+            data["session"]["condition"] = condition
+        data["session"]["electrical_stimulation"] = rng.random() < 0.2
+        for answer in ("pregnant", "blood_thinners", "immunocompromised", "lymphedema"):
+            data["screening"][answer] = rng.random() < 0.08
+        requests.append(data)
+    return requests
+
+
+def standalone_html(request: dict[str, Any]) -> str:
+    """dn-docs' HTML with its stylesheet inlined, as a plain WeasyPrint user would render it."""
+    return dn_docs.render_html(request)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """(a) plain WeasyPrint, fresh each time, and (b) warm render_pdf, interleaved."""
+    dn_docs.render_pdf(requests[0])  # warm-up: fonts, stylesheet, templates
+    weasyprint.HTML(string=standalone_html(requests[0])).write_pdf()
+    plain, warm, sizes = [], [], []
+    for request in requests:
+        html = standalone_html(request)
+        started = time.perf_counter()
+        weasyprint.HTML(string=html).write_pdf()
+        plain.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        pdf = dn_docs.render_pdf(request)
+        warm.append(time.perf_counter() - started)
+        sizes.append(len(pdf))
+    return {"plain": plain, "warm": warm, "bytes": statistics.mean(sizes)}
+
+
+def measure_script_ratio() -> dict[str, float]:
+    """The same document in en, ar and zh_Hans, interleaved."""
+    base = example_request("en", "consent", 1)
+    times: dict[str, list[float]] = {"en": [], "ar": [], "zh_Hans": []}
+    for locale in times:
+        dn_docs.render_pdf({**base, "locale": locale})
+    for _ in range(8):
+        for locale in times:
+            started = time.perf_counter()
+            dn_docs.render_pdf({**base, "locale": locale})
+            times[locale].append(time.perf_counter() - started)
+    en = statistics.median(times["en"])
+    return {locale: statistics.median(values) / en for locale, values in times.items()}
+
+
+def write_input(requests: list[dict[str, Any]], folder: Path) -> Path:
+    path = folder / "week.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n")
+    return path
+
+
+def measure_local(source: Path, folder: Path, workers: int) -> float:
+    started = time.perf_counter()
+    summary = run_batch(source, folder / f"local-{workers}", LocalDispatcher(workers=workers))
+    assert summary.failed == 0 and summary.done > 0, summary
+    return summary.done / (time.perf_counter() - started)
+
+
+def measure_celery(source: Path, folder: Path, processes: int, broker: str) -> float | None:
+    from worker import create_app
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    log = folder / f"worker-{processes}.log"
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "worker",
+            "worker",
+            "-Q",
+            queue,
+            f"--concurrency={processes}",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+            f"--logfile={log}",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=REPO,
+        env={**os.environ, "DN_DOCS_BROKER_URL": broker},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "ready." not in (
+            log.read_text() if log.exists() else ""
+        ):
+            time.sleep(0.2)
+        dispatcher = CeleryDispatcher(create_app(broker), queue=queue)
+        # Warm the pool's processes so start-up is not counted as rendering.
+        warm = folder / "warm.jsonl"
+        warm.write_text(source.read_text().splitlines()[0] + "\n")
+        run_batch(warm, folder / f"warm-{processes}", dispatcher)
+        started = time.perf_counter()
+        summary = run_batch(source, folder / f"celery-{processes}", dispatcher)
+        assert summary.failed == 0, summary
+        return summary.done / (time.perf_counter() - started)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def measure_soak(renders: int) -> tuple[float, float]:
+    """RSS (MiB) after render 200 and after the last render, in one process."""
+    requests = workload(50, seed=11)
+    at_200 = 0.0
+    for number in range(1, renders + 1):
+        dn_docs.render_pdf(requests[number % len(requests)])
+        if number == 200:
+            gc.collect()
+            at_200 = _current_rss()
+    gc.collect()
+    return at_200, _current_rss()
+
+
+def _current_rss() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure_cold_cli(folder: Path) -> float:
+    request = folder / "one.json"
+    request.write_text(json.dumps(example_request("en", "consent", 3)))
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dn-docs")),
+            "render",
+            str(request),
+            "-o",
+            str(folder / "one.pdf"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=200, help="documents in the batch workload")
+    parser.add_argument("--single", type=int, default=60, help="documents for one-at-a-time timing")
+    parser.add_argument(
+        "--soak", type=int, default=2000, help="renders for the memory check (0: skip)"
+    )
+    parser.add_argument(
+        "--broker", default=os.environ.get("DN_DOCS_BENCH_BROKER", "redis://127.0.0.1:6379/14")
+    )
+    parser.add_argument("--write", type=Path, default=REPO / "BENCHMARKS.md")
+    args = parser.parse_args()
+
+    requests = workload(args.docs)
+    cores = os.cpu_count() or 1
+    results: dict[str, Any] = {}
+    print(f"machine: {machine()}", flush=True)
+
+    one = measure_one_at_a_time(requests[: args.single])
+    plain_p50 = statistics.median(one["plain"])
+    plain_rate = 1 / statistics.mean(one["plain"])
+    results["plain"] = (plain_p50, percentile(one["plain"], 0.95), plain_rate)
+    results["warm"] = (
+        statistics.median(one["warm"]),
+        percentile(one["warm"], 0.95),
+        1 / statistics.mean(one["warm"]),
+    )
+    print(f"one at a time done ({args.single} docs)", flush=True)
+
+    scripts = measure_script_ratio()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = write_input(requests, folder)
+        results["local"] = measure_local(source, folder, cores)
+        results["local1"] = measure_local(source, folder, 1)
+        print("local pool done", flush=True)
+        try:
+            import redis
+
+            redis.Redis.from_url(args.broker).ping()
+            results["celery1"] = measure_celery(source, folder, 1, args.broker)
+            results["celery2"] = measure_celery(source, folder, 2, args.broker)
+        except Exception as exc:
+            print(f"celery skipped: {exc}", flush=True)
+            results["celery1"] = results["celery2"] = None
+        print("celery done", flush=True)
+        cold = measure_cold_cli(folder)
+    soak = measure_soak(args.soak) if args.soak else None
+    peak = rss_mib()
+
+    rows = [
+        (
+            "(a) plain WeasyPrint, fresh each time",
+            f"{results['plain'][0] * 1000:.0f}",
+            f"{results['plain'][1] * 1000:.0f}",
+            plain_rate,
+            plain_rate,
+            1.0,
+        ),
+        (
+            "(b) dn-docs render_pdf, warm",
+            f"{results['warm'][0] * 1000:.0f}",
+            f"{results['warm'][1] * 1000:.0f}",
+            results["warm"][2],
+            results["warm"][2],
+            results["warm"][2] / plain_rate,
+        ),
+        (
+            f"(c) batch, local pool of {cores}",
+            "",
+            "",
+            results["local"],
+            results["local"] / cores,
+            results["local"] / cores / plain_rate,
+        ),
+        (
+            "(c) batch, local, 1 process",
+            "",
+            "",
+            results["local1"],
+            results["local1"],
+            results["local1"] / plain_rate,
+        ),
+    ]
+    for processes in (1, 2):
+        rate = results[f"celery{processes}"]
+        if rate:
+            rows.append(
+                (
+                    f"(d) batch, Celery + Redis, {processes} worker process{'es' if processes > 1 else ''}",
+                    "",
+                    "",
+                    rate,
+                    rate / processes,
+                    rate / processes / plain_rate,
+                )
+            )
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Run {dt.date.today().isoformat()} on {machine()}.",
+        f"Workload: {args.docs} requests shaped like a clinic's week (45% en, 35% es, 10% ar, 10% zh_Hans; consent and aftercare; every patient different). "
+        f"One-at-a-time figures from the first {args.single}, (a) and (b) interleaved. Command: `bash scripts/run.sh bench`.",
+        "",
+        "| path | ms/doc p50 | ms/doc p95 | docs/s | docs/s per core | per core vs (a) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, p50, p95, rate, per_core, ratio in rows:
+        lines.append(f"| {name} | {p50} | {p95} | {rate:.2f} | {per_core:.2f} | {ratio:.2f}x |")
+    warm_ratio = results["warm"][0] / results["plain"][0]
+    lines += [
+        "",
+        f"- one-at-a-time `render_pdf` p50: **{warm_ratio:.2f}x** plain WeasyPrint's p50 (target: at most 0.8x)",
+        f"- batch docs/s per core, local pool: **{results['local'] / cores / plain_rate:.2f}x** plain (target: at least 3x)",
+    ]
+    if results["celery1"] and results["celery2"]:
+        lines.append(
+            f"- 2 worker processes vs 1: **{results['celery2'] / results['celery1']:.2f}x** throughput (target: at least 1.9x)"
+        )
+    lines.append(
+        f"- same consent in ar: **{scripts['ar']:.2f}x** the en time, zh_Hans: **{scripts['zh_Hans']:.2f}x** (target: at most 1.5x)"
+    )
+    lines.append(
+        f"- `dn-docs render` of one document from a cold process: **{cold:.2f} s** wall (target: under 2 s)"
+    )
+    if soak:
+        growth = (soak[1] - soak[0]) / soak[0]
+        lines.append(
+            f"- RSS after render 200: {soak[0]:.0f} MiB, after render {args.soak}: {soak[1]:.0f} MiB: **{growth:+.1%}** (target: under 10%)"
+        )
+    lines.append(
+        f"- bytes per PDF (mean, PDF/A-3u with embedded font subsets): {one['bytes'] / 1024:.0f} KiB; peak RSS of this process: {peak:.0f} MiB"
+    )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        args.write.write_text(text)
+        print(f"written to {args.write}")
+
+
+if __name__ == "__main__":
+    main()
