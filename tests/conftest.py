@@ -11,23 +11,15 @@ import pytest
 from helpers import Pdf, make_request
 
 import dn_docs
+from dn_docs.pdf.diagnostics import LogCollector
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
 
 
-class _Recorder(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture(autouse=True)
 def weasyprint_is_silent(request: pytest.FixtureRequest) -> Iterator[None]:
-    recorder = _Recorder()
+    recorder = LogCollector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(recorder)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import itertools
 import unicodedata
@@ -12,17 +11,8 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from dn_docs.batch.inputs import merge_defaults
 from dn_docs.examples import example_request
-
-
-def deep_update(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    result = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = deep_update(result[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> dict[str, Any]:
@@ -31,7 +21,7 @@ def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> d
         base = example_request(locale, kind)
     except KeyError:
         base = {**example_request("en", kind), "locale": locale}
-    return deep_update(base, changes)
+    return merge_defaults(base, changes)
 
 
 def squash(text: str) -> str:
@@ -121,3 +111,15 @@ class Pdf:
     def page_size(self) -> tuple[int, int]:
         box = self.reader.pages[0].mediabox
         return round(float(box.width)), round(float(box.height))
+
+
+#: Request fields that hold free text from the clinic or the patient.
+TEXT_FIELDS = [
+    ("patient", "name"),
+    ("patient", "id"),
+    ("practitioner", "name"),
+    ("practitioner", "credentials"),
+    ("practitioner", "license"),
+    ("clinic", "name"),
+    ("clinic", "address"),
+]

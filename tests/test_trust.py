@@ -18,7 +18,7 @@ import pytest
 import weasyprint
 from batch_support import clinic_defaults, write_batch
 from click.testing import CliRunner
-from helpers import Pdf, make_request
+from helpers import TEXT_FIELDS, Pdf, make_request
 
 import dn_docs
 from dn_docs import RequestError, parse_request
@@ -128,15 +128,6 @@ def test_fetcher_serves_bundled_assets_and_data_uris() -> None:
 
 # Hostile input corpus ----------------------------------------------------------------
 
-TEXT_FIELDS = [
-    ("patient", "name"),
-    ("patient", "id"),
-    ("practitioner", "name"),
-    ("practitioner", "credentials"),
-    ("practitioner", "license"),
-    ("clinic", "name"),
-    ("clinic", "address"),
-]
 MARKUP = [
     "<b>bold</b>",
     "<script>alert(1)</script>",

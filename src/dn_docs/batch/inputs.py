@@ -63,11 +63,12 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_defaults(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it, nested objects merged key by key."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_defaults(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -160,7 +161,7 @@ def plan(path: Path, defaults: dict[str, Any] | None = None) -> tuple[list[Job],
             continue
         for kind in kinds:
             try:
-                request = parse_request(_merge(defaults or {}, {**data, "kind": kind}))
+                request = parse_request(merge_defaults(defaults or {}, {**data, "kind": kind}))
                 select(request)
             except RequestError as exc:
                 errors.extend(RowError(number, field, reason) for field, reason in exc.errors)

@@ -20,7 +20,9 @@ _MISSING_GLYPH = ".notdef glyph rendered"
 _FAILED_LOAD = ("Failed to load", "Failed to render")
 
 
-class _Collector(logging.Handler):
+class LogCollector(logging.Handler):
+    """Keeps every record of WARNING or above that reaches it."""
+
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
         self.records: list[logging.LogRecord] = []
@@ -32,7 +34,7 @@ class _Collector(logging.Handler):
 @contextmanager
 def watched_render() -> Iterator[list[logging.LogRecord]]:
     """Collect WeasyPrint's warnings during one render and raise on the fatal ones."""
-    collector = _Collector()
+    collector = LogCollector()
     WEASYPRINT_LOGGER.addHandler(collector)
     try:
         yield collector.records
