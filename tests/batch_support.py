@@ -214,6 +214,13 @@ class Workers:
             time.sleep(0.2)
         raise RuntimeError("celery workers did not become ready")
 
+    def dispatcher(self, **options: Any) -> Any:
+        """A dispatcher that sends to these workers' queue."""
+        from dn_docs.batch import CeleryDispatcher
+        from worker import create_app
+
+        return CeleryDispatcher(create_app(self.broker), queue=self.queue, **options)
+
     def log(self, number: int) -> str:
         path = self.logs / f"worker-{number}.log"
         return path.read_text(errors="replace") if path.exists() else ""

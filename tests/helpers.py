@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from dn_docs.batch.inputs import merge_defaults
+from dn_docs.compose.text import squash
 from dn_docs.examples import example_request
 
 
@@ -22,13 +22,6 @@ def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> d
     except KeyError:
         base = {**example_request("en", kind), "locale": locale}
     return merge_defaults(base, changes)
-
-
-def squash(text: str) -> str:
-    """Text without whitespace or invisible format characters (ZWNJ, bidi marks), which
-    PDF text extraction does not return, for comparing across line breaks."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
 @dataclass

@@ -17,9 +17,8 @@ from batch_support import RedisServer, Workers, clinic_defaults, write_batch
 from click.testing import CliRunner
 from helpers import Pdf
 
-from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
+from dn_docs.batch import LocalDispatcher, run_batch
 from dn_docs.cli import main
-from worker import create_app
 
 SHARED_REDIS = "redis://127.0.0.1:6379/15"
 
@@ -47,6 +46,13 @@ def check_outputs(folder: Path, expected_docs: int) -> list[dict]:
         assert Pdf(data).pages == entry["pages"]
     assert not list(folder.glob(".*.part")), "temporary files left behind"
     return entries
+
+
+def check_merged(folder: Path, entries: list[dict]) -> None:
+    """Each merged print stack holds every page of its kind."""
+    for kind in ("consent", "aftercare"):
+        merged = Pdf((folder / f"merged-{kind}.pdf").read_bytes())
+        assert merged.pages == sum(e["pages"] for e in entries if e["kind"] == kind)
 
 
 @pytest.fixture
@@ -106,9 +112,7 @@ def test_local_batch_writes_pdfs_manifest_merged_and_errors(tmp_path: Path) -> N
     summary = run_batch(source, out, LocalDispatcher(workers=2), clinic_defaults())
     assert (summary.done, summary.failed, summary.invalid_rows) == (expected, 0, refused)
     entries = check_outputs(out, expected)
-    for kind in ("consent", "aftercare"):
-        merged = Pdf((out / f"merged-{kind}.pdf").read_bytes())
-        assert merged.pages == sum(e["pages"] for e in entries if e["kind"] == kind)
+    check_merged(out, entries)
     errors = list(csv.DictReader((out / "errors.csv").read_text().splitlines()))
     assert len(errors) == refused
     assert all(e["field"] == "session.areas[1]" and "must be one of" in e["reason"] for e in errors)
@@ -160,7 +164,7 @@ def test_200_row_mixed_batch_on_real_workers(
     expected, refused = write_batch(source, rows=200, invalid_every=25)
     workers.start(count=2)
     out = tmp_path / "out"
-    dispatcher = CeleryDispatcher(create_app(shared_redis), queue=workers.queue)
+    dispatcher = workers.dispatcher()
     summary = run_batch(source, out, dispatcher, clinic_defaults())
     assert (summary.done, summary.failed, summary.invalid_rows) == (expected, 0, refused)
     entries = check_outputs(out, expected)
@@ -168,9 +172,7 @@ def test_200_row_mixed_batch_on_real_workers(
     assert {e["kind"] for e in entries} == {"consent", "aftercare"}
     sample = Pdf((out / entries[0]["file"]).read_bytes())
     assert sample.contains("Patient Number 0")
-    for kind in ("consent", "aftercare"):
-        merged = Pdf((out / f"merged-{kind}.pdf").read_bytes())
-        assert merged.pages == sum(e["pages"] for e in entries if e["kind"] == kind)
+    check_merged(out, entries)
     assert len(list(csv.DictReader((out / "errors.csv").read_text().splitlines()))) == refused
     # Both workers took part.
     assert all("succeeded" in workers.log(n) for n in (0, 1))
@@ -191,7 +193,7 @@ def test_local_and_celery_modes_write_the_same_files(
     workers.start(count=1)
     celery_out, local_out = tmp_path / "celery", tmp_path / "local"
     when = dt.datetime(2026, 11, 20, 18, 0, tzinfo=dt.UTC)  # recorded in every consent
-    celery = CeleryDispatcher(create_app(shared_redis), queue=workers.queue)
+    celery = workers.dispatcher()
     run_batch(source, celery_out, celery, clinic_defaults(), generated_at=when)
     run_batch(source, local_out, LocalDispatcher(workers=2), clinic_defaults(), generated_at=when)
     assert pdf_files(celery_out) == pdf_files(local_out) and len(pdf_files(local_out)) == expected
@@ -208,7 +210,7 @@ def test_worker_killed_mid_batch_loses_nothing(
     expected, _ = write_batch(source, rows=40)
     workers.start(count=2)
     out = tmp_path / "out"
-    dispatcher = CeleryDispatcher(create_app(shared_redis), queue=workers.queue)
+    dispatcher = workers.dispatcher()
     thread, box = in_background(run_batch, source, out, dispatcher, clinic_defaults())
     wait_for_done(out, 4)
     workers.kill(0)  # SIGKILL to the whole worker: main process and its pool child
@@ -231,7 +233,7 @@ def test_redis_restart_mid_batch_loses_nothing(tmp_path: Path) -> None:
         source = tmp_path / "day.csv"
         expected, _ = write_batch(source, rows=30)
         out = tmp_path / "out"
-        dispatcher = CeleryDispatcher(create_app(server.url), queue=pool.queue, stall_timeout=45)
+        dispatcher = pool.dispatcher(stall_timeout=45)
         thread, box = in_background(run_batch, source, out, dispatcher, clinic_defaults())
         wait_for_done(out, 3)
         server.stop()
@@ -278,7 +280,7 @@ def test_render_failures_are_recorded_and_the_rest_completes(
         summary = run_batch(
             source,
             out,
-            CeleryDispatcher(create_app(shared_redis), queue=pool.queue),
+            pool.dispatcher(),
             clinic_defaults(),
         )
     finally:
@@ -308,7 +310,7 @@ def test_render_time_limit_is_a_recorded_failure(tmp_path: Path, shared_redis: s
         summary = run_batch(
             source,
             out,
-            CeleryDispatcher(create_app(shared_redis), queue=pool.queue),
+            pool.dispatcher(),
             clinic_defaults(),
         )
         assert (summary.done, summary.failed) == (0, expected)

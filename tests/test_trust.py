@@ -379,6 +379,11 @@ def test_refused_consent_results_do_not_name_the_screening_answer(tmp_path: Path
         }
     )
     assert result["status"] == "failed" and "phobia" not in json.dumps(result)
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps(request) + "\n")
+    summary = run_batch(source, tmp_path / "out", LocalDispatcher(workers=1))
+    report = (tmp_path / "out" / "errors.csv").read_text()
+    assert summary.invalid_rows == 1 and "consent refused" in report and "phobia" not in report
 
 
 def test_outputs_are_owner_only(tmp_path: Path) -> None:

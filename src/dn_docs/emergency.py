@@ -65,7 +65,6 @@ LETTER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO"})
 class CountryFacts:
     country: str
     emergency_number: str
-    known: bool
     paper: str
 
 
@@ -75,6 +74,5 @@ def for_country(country: str) -> CountryFacts:
     return CountryFacts(
         country=code,
         emergency_number=number or FALLBACK_NUMBER,
-        known=number is not None,
         paper="letter" if code in LETTER_COUNTRIES else "A4",
     )

@@ -33,6 +33,9 @@ class UnsupportedLocaleError(RequestError, LookupError):
 class ConsentRefusedError(DnDocsError, ValueError):
     """Screening answers contain an absolute contraindication, so no consent form is issued."""
 
+    #: What reports, results and logs say: which answer it was is patient data.
+    public_message = "consent refused: an absolute contraindication in the screening answers"
+
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__(

@@ -59,10 +59,6 @@ class DocumentLocale:
         """BCP 47 tag for the ``lang`` attribute (``zh-Hans``, ``pt-BR``)."""
         return self.id.replace("_", "-")
 
-    @property
-    def translations(self) -> NullTranslations:
-        return load_translations(self.id)
-
 
 def supported_list() -> str:
     return ", ".join(sorted(SUPPORTED))

@@ -27,19 +27,6 @@ class Document:
     def sha256(self) -> str:
         return hashlib.sha256(self.pdf).hexdigest()
 
-    @property
-    def summary(self) -> dict[str, Any]:
-        request = self.composed.request
-        return {
-            "kind": request.kind,
-            "locale": request.locale,
-            "pages": self.pages,
-            "bytes": len(self.pdf),
-            "sha256": self.sha256,
-            "content_items": list(self.composed.selection.ids),
-            **self.composed.stamp,
-        }
-
 
 def render_html(request: DocumentRequest | dict[str, Any]) -> str:
     """The localized HTML of the document ``request`` asks for, with its stylesheet inlined."""

@@ -14,13 +14,13 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from pypdf import PdfReader
 
 from .compose import ComposedDocument
+from .compose.text import squash
 from .errors import DnDocsError
 from .version import __version__
 
@@ -38,7 +38,10 @@ def page_text_fingerprints(pdf: bytes) -> list[str]:
     catches any change to the printed words, is exact, and costs a few milliseconds;
     extracting the text back to Unicode would be slower and depend on the extractor.
     """
-    reader = PdfReader(io.BytesIO(pdf))
+    return _fingerprints(PdfReader(io.BytesIO(pdf)))
+
+
+def _fingerprints(reader: PdfReader) -> list[str]:
     fingerprints = []
     for page in reader.pages:
         # The raw streams, not pypdf's parsed ContentStream: parsing costs ~50 ms a page.
@@ -52,11 +55,6 @@ def page_text_fingerprints(pdf: bytes) -> list[str]:
             digest.update(block)
         fingerprints.append(digest.hexdigest())
     return fingerprints
-
-
-def _squash(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
 def build_record(composed: ComposedDocument, pdf: bytes, generated_at: dt.datetime) -> bytes:
@@ -90,7 +88,10 @@ class Verification:
 
 
 def read_record(pdf: bytes) -> dict[str, Any]:
-    reader = PdfReader(io.BytesIO(pdf))
+    return _record(PdfReader(io.BytesIO(pdf)))
+
+
+def _record(reader: PdfReader) -> dict[str, Any]:
     files = reader.attachments.get(RECORD_NAME)
     if not files:
         raise DnDocsError(f"no {RECORD_NAME} is embedded: not a dn-docs consent form")
@@ -105,19 +106,19 @@ def read_record(pdf: bytes) -> dict[str, Any]:
 
 def verify(pdf: bytes) -> Verification:
     """Compare the PDF's text with its embedded record and its footer stamps."""
-    record = read_record(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    record = _record(reader)
     result = Verification(intact=True, record=record)
     expected = list(record.get("page_text_sha256", []))
-    actual = page_text_fingerprints(pdf)
+    actual = _fingerprints(reader)
     if len(actual) != len(expected):
         result.problems.append(f"{len(actual)} pages, the record says {len(expected)}")
     changed = [str(n) for n, (a, e) in enumerate(zip(actual, expected, strict=False), 1) if a != e]
     if changed:
         result.problems.append("text differs from the record on page " + ", ".join(changed))
     stamp = str(record.get("text_sha256", ""))[:12]
-    reader = PdfReader(io.BytesIO(pdf))
     for number, page in enumerate(reader.pages, start=1):
-        if stamp not in _squash(page.extract_text() or ""):
+        if stamp not in squash(page.extract_text() or ""):
             result.problems.append(
                 f"page {number} footer stamp does not match the record ({stamp})"
             )

@@ -40,3 +40,9 @@ def locales_dir() -> Path:
 
 def assets_dir() -> Path:
     return home() / "templates" / "assets"
+
+
+@cache
+def print_css() -> str:
+    """The print stylesheet every document uses."""
+    return (assets_dir() / "print.css").read_text(encoding="utf-8")

@@ -166,8 +166,8 @@ def plan(path: Path, defaults: dict[str, Any] | None = None) -> tuple[list[Job],
             except RequestError as exc:
                 errors.extend(RowError(number, field, reason) for field, reason in exc.errors)
                 continue
-            except ConsentRefusedError as exc:
-                errors.append(RowError(number, "screening", str(exc)))
+            except ConsentRefusedError:
+                errors.append(RowError(number, "screening", ConsentRefusedError.public_message))
                 continue
             jobs.append(Job(number, kind, request.locale, request.model_dump(mode="json")))
     # A row asked for both kinds fails validation once per kind; report each problem once.

@@ -8,7 +8,6 @@ backend or a log: never PDF bytes, never patient data.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,7 @@ def run_job(job_payload: dict[str, Any], seconds: float | None = None) -> dict[s
         )
         write_atomic(inside(Path(job_payload["out_dir"]), name), document.pdf)
     except ConsentRefusedError:
-        # Which contraindication it was is a screening answer: it stays out of results.
-        return failure("consent refused: absolute contraindication")
+        return failure(ConsentRefusedError.public_message)
     except DnDocsError as exc:
         # These messages are written for operators and carry no patient data.
         log.warning("job %s failed: %s", name, type(exc).__name__)
@@ -55,7 +53,7 @@ def run_job(job_payload: dict[str, Any], seconds: float | None = None) -> dict[s
     return {
         "status": "done",
         "file": name,
-        "sha256": hashlib.sha256(document.pdf).hexdigest(),
+        "sha256": document.sha256,
         "pages": document.pages,
         "bytes": len(document.pdf),
     }

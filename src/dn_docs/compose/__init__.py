@@ -39,14 +39,12 @@ class ComposedDocument:
     html: str
     text: str
     text_hash: str
-    title: str
-    paper: str
     translation_version: str
 
     @property
     def standalone_html(self) -> str:
         """The HTML with the print stylesheet inlined: a file that renders on its own."""
-        css = (resources.assets_dir() / "print.css").read_text(encoding="utf-8")
+        css = resources.print_css()
         return self.html.replace("</head>", f"<style>\n{css}</style>\n</head>", 1)
 
     @property
@@ -174,7 +172,5 @@ def compose(request: DocumentRequest) -> ComposedDocument:
         html=html,
         text=text,
         text_hash=digest,
-        title=visible_text(html[html.index("<title>") : html.index("</title>")]),
-        paper=context["facts"].paper,
         translation_version=context["versions"]["translation"],
     )

@@ -33,6 +33,13 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+def squash(text: str) -> str:
+    """Text without whitespace or invisible format characters (joiners, bidi marks),
+    which PDF text extraction does not return: for comparing printed text."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
 def visible_text(html: str) -> str:
     collector = _TextCollector()
     collector.feed(html)

@@ -55,10 +55,9 @@ class WeasyPrintRenderer:
     def __init__(self) -> None:
         self.fetcher = SandboxFetcher()
         self.font_config = FontConfiguration()
-        stylesheet = resources.assets_dir() / "print.css"
         self.base_url = resources.assets_dir().as_uri() + "/"
         self.stylesheet = weasyprint.CSS(
-            string=stylesheet.read_text(encoding="utf-8"),
+            string=resources.print_css(),
             base_url=self.base_url,
             url_fetcher=self.fetcher,
             font_config=self.font_config,
