@@ -10,8 +10,7 @@ from typing import Any
 from .compose import ComposedDocument, compose
 from .limits import RENDER_SECONDS, time_limit
 from .pdf import Renderer, default_renderer
-from .pdf.attach import attach
-from .record import RECORD_NAME, build_record
+from .record import record_file
 from .request import DocumentRequest, parse_request
 
 
@@ -46,13 +45,10 @@ def render_document(
     composed = compose(parse_request(request))
     when = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
 
+    seal = record_file(composed, when) if composed.request.kind == "consent" else None
     with time_limit(seconds):
-        rendered = (renderer or default_renderer()).render(composed)
-    pdf = rendered.data
-    if composed.request.kind == "consent":
-        record = build_record(composed, pdf, when)
-        pdf = attach(pdf, RECORD_NAME, record, "What this consent form was made from", when)
-    return Document(composed=composed, pdf=pdf, pages=rendered.pages)
+        rendered = (renderer or default_renderer()).render(composed, seal)
+    return Document(composed=composed, pdf=rendered.data, pages=rendered.pages)
 
 
 def render_pdf(request: DocumentRequest | dict[str, Any]) -> bytes:

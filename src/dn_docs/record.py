@@ -10,10 +10,8 @@ both from the PDF and compares them with the record.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,26 +20,17 @@ from pypdf import PdfReader
 from .compose import ComposedDocument
 from .compose.text import squash
 from .errors import DnDocsError
+from .pdf.embed import EmbeddedFile, Sealer
+from .pdf.fingerprint import text_fingerprint
 from .version import __version__
 
 RECORD_NAME = "consent-record.json"
 RECORD_FORMAT = "dn-docs consent record 1"
-# A text object in a content stream. WeasyPrint writes glyphs as hex strings, so the
-# operator names cannot occur inside one.
-_TEXT_OBJECT = re.compile(rb"\bBT\b(.*?)\bET\b", re.DOTALL)
-
-
-def page_text_fingerprints(pdf: bytes) -> list[str]:
-    """SHA-256 of each page's text objects: every glyph drawn, with its font and position.
-
-    Hashing the text as drawn (the ``BT`` … ``ET`` blocks of the page's content stream)
-    catches any change to the printed words, is exact, and costs a few milliseconds;
-    extracting the text back to Unicode would be slower and depend on the extractor.
-    """
-    return _fingerprints(PdfReader(io.BytesIO(pdf)))
+RECORD_DESCRIPTION = "What this consent form was made from"
 
 
 def _fingerprints(reader: PdfReader) -> list[str]:
+    """The text fingerprint of each page of a finished PDF."""
     fingerprints = []
     for page in reader.pages:
         # The raw streams, not pypdf's parsed ContentStream: parsing costs ~50 ms a page.
@@ -49,15 +38,29 @@ def _fingerprints(reader: PdfReader) -> list[str]:
         streams = contents.get_object() if contents is not None else []
         if not isinstance(streams, list):
             streams = [streams]
-        data = b"".join(stream.get_object().get_data() for stream in streams)
-        digest = hashlib.sha256()
-        for block in _TEXT_OBJECT.findall(data):
-            digest.update(block)
-        fingerprints.append(digest.hexdigest())
+        fingerprints.append(
+            text_fingerprint(b"".join(stream.get_object().get_data() for stream in streams))
+        )
     return fingerprints
 
 
-def build_record(composed: ComposedDocument, pdf: bytes, generated_at: dt.datetime) -> bytes:
+def record_file(composed: ComposedDocument, generated_at: dt.datetime) -> Sealer:
+    """What seals a consent: its record, completed with the fingerprints of its pages."""
+
+    def seal(page_fingerprints: list[str]) -> EmbeddedFile:
+        return EmbeddedFile(
+            name=RECORD_NAME,
+            data=build_record(composed, page_fingerprints, generated_at),
+            description=RECORD_DESCRIPTION,
+            created=generated_at,
+        )
+
+    return seal
+
+
+def build_record(
+    composed: ComposedDocument, page_fingerprints: list[str], generated_at: dt.datetime
+) -> bytes:
     record = {
         "format": RECORD_FORMAT,
         "generator": f"dn-docs {__version__}",
@@ -70,7 +73,7 @@ def build_record(composed: ComposedDocument, pdf: bytes, generated_at: dt.dateti
             "translation": composed.translation_version,
         },
         "text_sha256": composed.text_hash,
-        "page_text_sha256": page_text_fingerprints(pdf),
+        "page_text_sha256": page_fingerprints,
     }
     return json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 

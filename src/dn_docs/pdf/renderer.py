@@ -19,6 +19,7 @@ from .. import resources
 from ..compose import ComposedDocument
 from ..errors import RenderError, ResourceFetchError
 from .diagnostics import watched_render
+from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
@@ -44,9 +45,13 @@ class RenderedPdf:
 
 
 class Renderer(Protocol):
-    """Turns composed HTML into PDF bytes."""
+    """Turns composed HTML into PDF bytes.
 
-    def render(self, document: ComposedDocument) -> RenderedPdf: ...
+    ``seal``, when given, is called with the text fingerprint of each page and returns
+    a file to embed; the renderer embeds it before the PDF is written.
+    """
+
+    def render(self, document: ComposedDocument, seal: Sealer | None = None) -> RenderedPdf: ...
 
 
 class WeasyPrintRenderer:
@@ -63,7 +68,7 @@ class WeasyPrintRenderer:
             font_config=self.font_config,
         )
 
-    def render(self, document: ComposedDocument) -> RenderedPdf:
+    def render(self, document: ComposedDocument, seal: Sealer | None = None) -> RenderedPdf:
         options = dict(PDF_OPTIONS)
         if document.request.options.pdf_a:
             options.update(ARCHIVAL_OPTIONS)
@@ -74,7 +79,9 @@ class WeasyPrintRenderer:
                     string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
                 )
                 laid_out = html.render(stylesheets=[self.stylesheet], font_config=self.font_config)
-                data = laid_out.write_pdf(**options)
+                data = laid_out.write_pdf(
+                    finisher=finisher(seal, compress=not options["uncompressed_pdf"]), **options
+                )
         except RefusedURLError as exc:
             raise ResourceFetchError(f"refused to load a resource ({exc.reason})") from None
         if not data:
