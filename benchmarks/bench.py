@@ -144,7 +144,7 @@ def rss_mib() -> float:
 
 def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
     """(a) plain WeasyPrint, fresh each time, and (b) warm render_pdf, interleaved."""
-    dn_docs.render_pdf(requests[0])  # warm-up: fonts, stylesheet, templates
+    dn_docs.warm_up()  # what a worker does when it starts: fonts, stylesheet, templates
     weasyprint.HTML(string=standalone_html(requests[0])).write_pdf()
     plain, warm, sizes = [], [], []
     for request in requests:

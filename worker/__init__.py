@@ -15,7 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
 from dn_docs.batch.jobs import failure, run_job
-from dn_docs.pdf import default_renderer
+from dn_docs.pipeline import warm_up
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
@@ -79,8 +79,9 @@ app = create_app()
 
 @worker_process_init.connect
 def _warm_up(**_: Any) -> None:
-    # Build fonts and the parsed stylesheet in each child after the fork, not per task.
-    default_renderer()
+    # Build fonts, the parsed stylesheet and WeasyPrint's caches in each child after
+    # the fork, not in the first task.
+    warm_up()
 
 
 @app.task(name="dn_docs.render", bind=True)

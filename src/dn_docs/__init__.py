@@ -20,7 +20,7 @@ from .errors import (
     UnsupportedLocaleError,
 )
 from .locales import SUPPORTED as SUPPORTED_LOCALES
-from .pipeline import Document, render_document, render_html, render_pdf
+from .pipeline import Document, render_document, render_html, render_pdf, warm_up
 from .request import DocumentRequest, parse_request
 from .version import __version__
 
@@ -43,4 +43,5 @@ __all__ = [
     "render_document",
     "render_html",
     "render_pdf",
+    "warm_up",
 ]

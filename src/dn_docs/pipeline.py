@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import os
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from .compose import ComposedDocument, compose
@@ -54,3 +57,23 @@ def render_document(
 def render_pdf(request: DocumentRequest | dict[str, Any]) -> bytes:
     """The print-ready PDF of the document ``request`` asks for."""
     return render_document(request).pdf
+
+
+def warm_up() -> None:
+    """Prepare this process for many renders: a worker, a service, a long batch.
+
+    Builds the warm renderer and renders one example document, so fonts, templates and
+    WeasyPrint's own caches exist, then freezes everything built so far: the garbage
+    collector stops scanning those objects after every render (about 8% of the time).
+    Once per process; a forked child warms up again.
+    """
+    _warm_up(os.getpid())
+
+
+@cache
+def _warm_up(pid: int) -> None:
+    from .examples import example_request
+
+    render_document(example_request("en", "consent"))
+    gc.collect()
+    gc.freeze()

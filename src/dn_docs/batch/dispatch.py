@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ..pipeline import warm_up
 from .jobs import failure, run_job
 
 log = logging.getLogger("dn_docs.batch")
@@ -33,12 +34,6 @@ class Dispatcher(Protocol):
     def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None: ...
 
 
-def _warm_up() -> None:
-    from ..pdf import default_renderer
-
-    default_renderer()
-
-
 class LocalDispatcher:
     """A process pool on this machine: no broker needed."""
 
@@ -49,13 +44,15 @@ class LocalDispatcher:
     def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
         if self.workers == 1:
             # One worker: render here, without starting a process.
+            if len(payloads) > 1:
+                warm_up()
             for key, job in payloads.items():
                 on_result(key, run_job(job, self.time_limit))
             return
         if not payloads:
             return
         with ProcessPoolExecutor(
-            max_workers=min(self.workers, len(payloads)), initializer=_warm_up
+            max_workers=min(self.workers, len(payloads)), initializer=warm_up
         ) as pool:
             futures: dict[Future[dict[str, Any]], str] = {
                 pool.submit(run_job, job, self.time_limit): key for key, job in payloads.items()

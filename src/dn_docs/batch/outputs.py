@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfWriter
+import pikepdf
 
 from ..storage import inside, write_atomic
 from .inputs import Job, RowError
@@ -104,9 +104,14 @@ def merge(folder: Path, entries: list[Entry], kind: str) -> Path | None:
     files = [e.file for e in entries if e.kind == kind and e.status == "done"]
     if not files:
         return None
-    writer = PdfWriter()
-    for name in files:
-        writer.append(str(inside(folder, name)))
     buffer = io.BytesIO()
-    writer.write(buffer)
+    with pikepdf.new() as stack:
+        sources = [pikepdf.open(inside(folder, name)) for name in files]
+        try:
+            for source in sources:
+                stack.pages.extend(source.pages)
+            stack.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        finally:
+            for source in sources:
+                source.close()
     return write_atomic(inside(folder, f"merged-{kind}.pdf"), buffer.getvalue())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ from .dispatch import Dispatcher
 from .inputs import plan
 from .jobs import payload
 from .outputs import ERRORS, MANIFEST, Manifest, merge, write_errors
+
+#: How often, at most, the manifest is rewritten while a batch runs.
+MANIFEST_SAVE_SECONDS = 1.0
 
 
 @dataclass
@@ -68,16 +72,27 @@ def run_batch(
     counts = {"done": 0, "failed": 0}
     total = len(todo)
 
+    last_save = time.monotonic()
+
     def on_result(key: str, result: dict[str, Any]) -> None:
+        nonlocal last_save
         entry = manifest.record(key, result)
         counts["done" if entry.status == "done" else "failed"] += 1
-        manifest.save()
+        # Rewriting the whole manifest after every document costs more than rendering
+        # in a large batch. A document finished since the last save is only rendered
+        # again by --resume: its file's hash is checked before anything is skipped.
+        if time.monotonic() - last_save >= MANIFEST_SAVE_SECONDS:
+            manifest.save()
+            last_save = time.monotonic()
         if on_progress:
             on_progress(counts["done"], counts["failed"], total)
 
     if on_progress:
         on_progress(0, 0, total)
-    dispatcher.run(todo, on_result)
+    try:
+        dispatcher.run(todo, on_result)
+    finally:
+        manifest.save()
     entries = manifest.ordered()
     failed = [e for e in entries if e.status != "done"]
     write_errors(folder, row_errors, failed)
