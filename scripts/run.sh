@@ -75,10 +75,16 @@ ensure_redis() {
   fi
 }
 
+build_fonts() {
+  say "building compact CJK font copies (once)"
+  "$VENV/bin/dn-docs" fonts build
+}
+
 setup() {
   install_system_packages
   install_python
   compile_catalogs
+  build_fonts
 }
 
 cmd="${1:-demo}"

@@ -7,6 +7,8 @@ while WeasyPrint writes) are compared with the slower way of doing the same thin
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 import zlib
 
 import pikepdf
@@ -15,7 +17,7 @@ import weasyprint
 from helpers import Pdf, make_request
 
 import dn_docs
-from dn_docs import locales
+from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
 from dn_docs.pdf import default_renderer
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, page_fingerprints
@@ -86,3 +88,57 @@ def test_streams_are_compressed_and_decompress_to_the_drawn_page() -> None:
     title = locales.load_translations("zh_Hans").gettext("Aftercare after dry needling")
     assert title != "Aftercare after dry needling"
     assert Pdf(data).contains(title)
+
+
+def _words(data: bytes) -> list[tuple[str, ...]]:
+    """Every word poppler finds, with its box, page by page."""
+    output = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    return re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)', output
+    )
+
+
+def _font_names(data: bytes) -> set[str]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return {
+            str(font.BaseFont).split("+", 1)[-1]
+            for page in pdf.pages
+            for font in page.Resources.Font.values()
+        }
+
+
+@pytest.mark.parametrize("face", fonts.FACES, ids=lambda face: face.lang)
+def test_compact_cjk_fonts_print_the_same_words_in_the_same_places(face: fonts.CjkFace) -> None:
+    assert face in fonts.available(), "run `dn-docs fonts build` (the set-up does)"
+    locale = face.lang.replace("-", "_")
+    html = compose(parse_request(make_request(locale))).html
+    renderer = default_renderer()
+
+    def render(stylesheet: weasyprint.CSS) -> bytes:
+        document = weasyprint.HTML(
+            string=html, base_url=renderer.base_url, url_fetcher=renderer.fetcher
+        ).render(stylesheets=[stylesheet], font_config=renderer.font_config)
+        return bytes(document.write_pdf())
+
+    compact = render(renderer.stylesheet)
+    installed = render(
+        weasyprint.CSS(string=resources.print_css(), font_config=renderer.font_config)
+    )
+    words = _words(compact)
+    assert len(words) > 100
+    assert words == _words(installed)
+    family = face.family.replace(" ", "-")
+    assert family in _font_names(compact)
+    assert face.system_family.replace(" ", "-") not in _font_names(compact)
+    assert len(compact) < len(installed) * 0.7
+
+
+def test_a_character_outside_the_compact_font_falls_back_to_the_installed_one() -> None:
+    # 堃 is not in GB 2312, so it is not in the compact copy; the installed font has it.
+    assert ord("堃") not in fonts.charset("gb2312")
+    data = dn_docs.render_pdf(make_request("zh_Hans", patient={"name": "王堃"}))
+    names = _font_names(data)
+    assert {"dn-docs-CJK-SC", "Noto-Sans-CJK-SC"} <= names
+    assert "王堃" in Pdf(data).text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -290,6 +291,26 @@ def locales_check() -> None:
     if stale or not all(r.ok for r in reports):
         raise UserError("translation catalogs have problems (listed above)")
     click.echo(f"{len(reports)} catalogs complete and current")
+
+
+@main.group(name="fonts")
+def fonts_group() -> None:
+    """Compact copies of the CJK fonts (built by the set-up)."""
+
+
+@fonts_group.command(name="build")
+@click.option("--force", is_flag=True, help="Rebuild copies that already exist.")
+def fonts_build(force: bool) -> None:
+    """Build the compact CJK font copies that documents use when they exist."""
+    from . import fonts
+
+    started = time.monotonic()
+    paths = fonts.build(force=force)
+    size = sum(path.stat().st_size for path in paths) / 2**20
+    click.echo(
+        f"{len(paths)} font copies in {fonts.fonts_dir()} ({size:.0f} MiB, "
+        f"{time.monotonic() - started:.0f} s)"
+    )
 
 
 @main.command()

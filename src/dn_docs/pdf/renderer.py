@@ -15,7 +15,7 @@ from typing import Protocol
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
-from .. import resources
+from .. import fonts, resources
 from ..compose import ComposedDocument
 from ..errors import RenderError, ResourceFetchError
 from .diagnostics import watched_render
@@ -62,7 +62,7 @@ class WeasyPrintRenderer:
         self.font_config = FontConfiguration()
         self.base_url = resources.assets_dir().as_uri() + "/"
         self.stylesheet = weasyprint.CSS(
-            string=resources.print_css(),
+            string=resources.print_css() + fonts.font_css(),
             base_url=self.base_url,
             url_fetcher=self.fetcher,
             font_config=self.font_config,
