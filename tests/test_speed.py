@@ -1,7 +1,8 @@
 """The speed work must not change what is printed.
 
 The fast paths (a fixed-layout facts table; the consent record and compression done
-while WeasyPrint writes) are compared with the slower way of doing the same thing.
+while WeasyPrint writes; the compact CJK fonts) are compared with the slower way of
+doing the same thing.
 """
 
 from __future__ import annotations
@@ -31,13 +32,19 @@ table.facts th, html.large-print table.facts th { box-sizing: content-box; }
 """
 
 
-def _pages(html: str, *extra: weasyprint.CSS) -> list[str]:
+def _layout(html: str, stylesheets: list[weasyprint.CSS]) -> weasyprint.Document:
+    """``html`` laid out as the warm renderer does, with other stylesheets."""
     renderer = default_renderer()
-    fingerprints: list[str] = []
-    document = weasyprint.HTML(
+    return weasyprint.HTML(
         string=html, base_url=renderer.base_url, url_fetcher=renderer.fetcher
-    ).render(stylesheets=[renderer.stylesheet, *extra], font_config=renderer.font_config)
-    document.write_pdf(finisher=lambda _, pdf: fingerprints.extend(page_fingerprints(pdf)))
+    ).render(stylesheets=stylesheets, font_config=renderer.font_config)
+
+
+def _pages(html: str, *extra: weasyprint.CSS) -> list[str]:
+    fingerprints: list[str] = []
+    _layout(html, [default_renderer().stylesheet, *extra]).write_pdf(
+        finisher=lambda _, pdf: fingerprints.extend(page_fingerprints(pdf))
+    )
     return fingerprints
 
 
@@ -100,38 +107,22 @@ def _words(data: bytes) -> list[tuple[str, ...]]:
     )
 
 
-def _font_names(data: bytes) -> set[str]:
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        return {
-            str(font.BaseFont).split("+", 1)[-1]
-            for page in pdf.pages
-            for font in page.Resources.Font.values()
-        }
-
-
 @pytest.mark.parametrize("face", fonts.FACES, ids=lambda face: face.lang)
 def test_compact_cjk_fonts_print_the_same_words_in_the_same_places(face: fonts.CjkFace) -> None:
     assert face in fonts.available(), "run `dn-docs fonts build` (the set-up does)"
     locale = face.lang.replace("-", "_")
     html = compose(parse_request(make_request(locale))).html
     renderer = default_renderer()
-
-    def render(stylesheet: weasyprint.CSS) -> bytes:
-        document = weasyprint.HTML(
-            string=html, base_url=renderer.base_url, url_fetcher=renderer.fetcher
-        ).render(stylesheets=[stylesheet], font_config=renderer.font_config)
-        return bytes(document.write_pdf())
-
-    compact = render(renderer.stylesheet)
-    installed = render(
-        weasyprint.CSS(string=resources.print_css(), font_config=renderer.font_config)
-    )
+    compact = bytes(_layout(html, [renderer.stylesheet]).write_pdf())
+    installed_only = weasyprint.CSS(string=resources.print_css(), font_config=renderer.font_config)
+    installed = bytes(_layout(html, [installed_only]).write_pdf())
     words = _words(compact)
     assert len(words) > 100
     assert words == _words(installed)
     family = face.family.replace(" ", "-")
-    assert family in _font_names(compact)
-    assert face.system_family.replace(" ", "-") not in _font_names(compact)
+    embedded = Pdf(compact).fonts()
+    assert family in embedded
+    assert face.system_family.replace(" ", "-") not in embedded
     assert len(compact) < len(installed) * 0.7
 
 
@@ -139,6 +130,6 @@ def test_a_character_outside_the_compact_font_falls_back_to_the_installed_one() 
     # 堃 is not in GB 2312, so it is not in the compact copy; the installed font has it.
     assert ord("堃") not in fonts.charset("gb2312")
     data = dn_docs.render_pdf(make_request("zh_Hans", patient={"name": "王堃"}))
-    names = _font_names(data)
+    names = Pdf(data).fonts()
     assert {"dn-docs-CJK-SC", "Noto-Sans-CJK-SC"} <= names
     assert "王堃" in Pdf(data).text
