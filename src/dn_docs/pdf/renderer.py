@@ -8,6 +8,7 @@ one per process, after any fork (:func:`default_renderer` does this lazily).
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -21,6 +22,7 @@ from ..errors import RenderError, ResourceFetchError
 from .diagnostics import watched_render
 from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
+from .shaping import shared_line_breaking
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
 #: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed) and hinting
@@ -55,9 +57,14 @@ class Renderer(Protocol):
 
 
 class WeasyPrintRenderer:
-    """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused."""
+    """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused.
 
-    def __init__(self) -> None:
+    With ``share_line_breaking`` (the default) lines already broken for an earlier
+    document are reused (see :mod:`.shaping`); without it every line is shaped anew.
+    """
+
+    def __init__(self, share_line_breaking: bool = True) -> None:
+        self.share_line_breaking = share_line_breaking
         self.fetcher = SandboxFetcher()
         self.font_config = FontConfiguration()
         self.base_url = resources.assets_dir().as_uri() + "/"
@@ -78,7 +85,10 @@ class WeasyPrintRenderer:
                 html = weasyprint.HTML(
                     string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
                 )
-                laid_out = html.render(stylesheets=[self.stylesheet], font_config=self.font_config)
+                with shared_line_breaking() if self.share_line_breaking else nullcontext():
+                    laid_out = html.render(
+                        stylesheets=[self.stylesheet], font_config=self.font_config
+                    )
                 data = laid_out.write_pdf(
                     finisher=finisher(seal, compress=not options["uncompressed_pdf"]), **options
                 )

@@ -1,0 +1,136 @@
+"""Line breaking shared between documents.
+
+Most of a document's text is the catalog's, the same for every patient in a
+language. WeasyPrint shapes each line with Pango, and that is a large share of
+its layout time. The same text, in the same font, at the same width, always breaks
+the same way. So the warm renderer keeps each result of WeasyPrint's
+``split_first_line`` and reuses it, in the next page's running header or in the
+next patient's document.
+
+A returned line holds no Pango objects any more (WeasyPrint ``deactivate``s it), only
+its text and metrics; drawing rebuilds the Pango layout from them. Drawing also
+updates a few of those attributes (the line's resolved direction, the text of a
+justified lone space), so each use gets its own shallow copy of the line as it was
+first broken.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from weasyprint.layout import inline, preferred
+from weasyprint.text import line_break
+
+#: Every property that ``split_first_line`` (through Pango's layout set-up, the line
+#: metrics and hyphenation) reads from the text's style.
+STYLE_PROPERTIES = (
+    "direction",
+    "font_family",
+    "font_feature_settings",
+    "font_kerning",
+    "font_language_override",
+    "font_size",
+    "font_stretch",
+    "font_style",
+    "font_variant_alternates",
+    "font_variant_caps",
+    "font_variant_east_asian",
+    "font_variant_ligatures",
+    "font_variant_numeric",
+    "font_variant_position",
+    "font_variation_settings",
+    "font_weight",
+    "hyphenate_character",
+    "hyphenate_limit_chars",
+    "hyphenate_limit_zone",
+    "hyphens",
+    "lang",
+    "letter_spacing",
+    "line_height",
+    "overflow_wrap",
+    "tab_size",
+    "text_decoration_line",
+    "white_space",
+    "word_break",
+    "word_spacing",
+)
+
+#: Past this many kept lines the store starts again, which keeps a worker's memory
+#: flat whatever mix of languages it renders (a 3-page consent has about 300).
+MAX_LINES = 60_000
+
+SplitFirstLine = Callable[..., tuple[Any, ...]]
+
+
+@dataclass
+class Reuse:
+    """How often a line was found already broken (for tests and the benchmark)."""
+
+    hits: int = 0
+    misses: int = 0
+
+
+reuse = Reuse()
+_original: SplitFirstLine = line_break.split_first_line
+_lines: dict[Hashable, tuple[Any, ...]] = {}
+# A render asks about the same few hundred styles thousands of times; the style is
+# kept with its key so its id cannot be reused while the render lasts.
+_style_keys: dict[int, tuple[Any, Hashable]] = {}
+
+
+def _style_key(style: Any) -> Hashable:
+    kept = _style_keys.get(id(style))
+    if kept is None:
+        key = (id(style.font_config), *(_hashable(style[name]) for name in STYLE_PROPERTIES))
+        kept = _style_keys[id(style)] = (style, key)
+    return kept[1]
+
+
+def _hashable(value: Any) -> Hashable:
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
+    return value  # type: ignore[no-any-return]
+
+
+def _shared_split_first_line(
+    text: str,
+    style: Any,
+    context: Any,
+    max_width: float | None,
+    justification_spacing: float,
+    is_line_start: bool = True,
+    minimum: bool = False,
+) -> tuple[Any, ...]:
+    key = (text, _style_key(style), max_width, justification_spacing, is_line_start, minimum)
+    kept = _lines.get(key)
+    if kept is not None:
+        reuse.hits += 1
+        layout, *metrics = kept
+        return (copy.copy(layout), *metrics)
+    reuse.misses += 1
+    line = _original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    if len(_lines) >= MAX_LINES:
+        _lines.clear()
+    layout, *metrics = line
+    _lines[key] = (copy.copy(layout), *metrics)
+    return line
+
+
+@contextmanager
+def shared_line_breaking() -> Iterator[None]:
+    """Reuse line-breaking results inside this block (one render; not thread-safe)."""
+    modules = (inline, preferred)
+    for module in modules:
+        module.split_first_line = _shared_split_first_line
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.split_first_line = _original
+        _style_keys.clear()
