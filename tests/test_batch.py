@@ -317,3 +317,19 @@ def test_render_time_limit_is_a_recorded_failure(tmp_path: Path, shared_redis: s
         assert all("time limit" in e["error"] for e in manifest(out))
     finally:
         pool.stop()
+
+
+@pytest.mark.parametrize(("setting", "events"), [(None, False), ("0", False), ("1", True)])
+def test_task_events_are_sent_only_when_asked_for(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, events: bool
+) -> None:
+    from worker import create_app
+
+    if setting is None:
+        monkeypatch.delenv("DN_DOCS_TASK_EVENTS", raising=False)
+    else:
+        monkeypatch.setenv("DN_DOCS_TASK_EVENTS", setting)
+    conf = create_app("redis://127.0.0.1:6379/15").conf
+    assert conf.worker_send_task_events is events
+    assert conf.task_send_sent_event is events
+    assert conf.task_track_started is events

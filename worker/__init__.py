@@ -28,6 +28,7 @@ SETTINGS_FROM_ENV = {
     "DN_DOCS_VISIBILITY_TIMEOUT": "seconds before an unacknowledged job is redelivered (300)",
     "DN_DOCS_RESULT_EXPIRES": "seconds a job's metadata stays in the backend (86400)",
     "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled (1000)",
+    "DN_DOCS_TASK_EVENTS": "1 to send task events for Flower, as `celery worker -E` does (0)",
 }
 
 
@@ -42,6 +43,7 @@ def broker_url() -> str:
 def create_app(broker: str | None = None) -> Celery:
     app = Celery("dn_docs")
     broker = broker or broker_url()
+    events = os.environ.get("DN_DOCS_TASK_EVENTS", "0") == "1"
     app.conf.update(
         broker_url=broker,
         result_backend=os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
@@ -65,10 +67,11 @@ def create_app(broker: str | None = None) -> Celery:
         worker_max_tasks_per_child=int(_number("DN_DOCS_MAX_TASKS_PER_CHILD", 1000)),
         worker_max_memory_per_child=400_000,  # KiB
         result_expires=int(_number("DN_DOCS_RESULT_EXPIRES", 86400)),
-        # Events on, so Flower can show workers and tasks.
-        worker_send_task_events=True,
-        task_send_sent_event=True,
-        task_track_started=True,
+        # Task events let Flower show each job, at a few ms of the worker's main process
+        # per document, which the render processes then lack; off unless asked for.
+        worker_send_task_events=events,
+        task_send_sent_event=events,
+        task_track_started=events,
         worker_hijack_root_logger=False,
     )
     return app
