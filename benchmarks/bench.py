@@ -242,11 +242,15 @@ def measure_celery(source: Path, folder: Path, processes: int, broker: str) -> f
 
 
 def measure_soak(renders: int) -> tuple[float, float]:
-    """RSS (MiB) after render 200 and after the last render, in one process."""
-    requests = workload(50, seed=11)
+    """RSS (MiB) after render 200 and after the last render, in one process.
+
+    Every render is a different patient, so nothing kept between renders (such as the
+    reused line breaks) can hide growth.
+    """
+    requests = workload(renders, seed=11)
     at_200 = 0.0
-    for number in range(1, renders + 1):
-        dn_docs.render_pdf(requests[number % len(requests)])
+    for number, request in enumerate(requests, start=1):
+        dn_docs.render_pdf(request)
         if number == 200:
             gc.collect()
             at_200 = _current_rss()

@@ -183,9 +183,28 @@ def test_reused_line_breaks_print_the_same_bytes_as_a_fresh_layout(
         assert request["patient"]["id"] in Pdf(reused.data).text, locale
 
 
-def test_line_reuse_keeps_memory_bounded_and_stays_inside_the_render() -> None:
+def test_kept_lines_forget_patients_and_keep_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shaping, "GENERATION_LINES", 400)
+    renderer = default_renderer()
+    names = [f"Quinn Example-{number:02d}" for number in range(25)]
+    for number, name in enumerate(names):
+        request = make_request("en", patient={**_patient(number), "name": name})
+        hits, misses = shaping.reuse.hits, shaping.reuse.misses
+        renderer.render(compose(parse_request(request)))
+    kept = shaping.kept_texts()
+    assert len(kept) <= 2 * 400
+    # The last patient's lines are still there; the first patients' are gone.
+    assert any(names[-1] in text for text in kept)
+    assert not any(names[0] in text for text in kept)
+    # The catalog's lines survived every turnover: the last document reused most lines.
+    reused = (shaping.reuse.hits - hits) / (
+        shaping.reuse.hits - hits + shaping.reuse.misses - misses
+    )
+    assert reused > 0.8
+
+
+def test_line_reuse_stays_inside_the_warm_renderer() -> None:
     default_renderer().render(compose(parse_request(make_request("en"))))
-    assert 0 < len(shaping._lines) <= shaping.MAX_LINES
     # Outside the warm renderer WeasyPrint breaks lines itself, so a plain render in the
     # same process (the benchmark's baseline) gets no help.
     assert inline.split_first_line is line_break.split_first_line

@@ -59,9 +59,11 @@ STYLE_PROPERTIES = (
     "word_spacing",
 )
 
-#: Past this many kept lines the store starts again, which keeps a worker's memory
-#: flat whatever mix of languages it renders (a 3-page consent has about 300).
-MAX_LINES = 60_000
+#: Lines are kept in two generations of at most this many. When the newer one is full
+#: the older one is dropped, keeping only the lines used again meanwhile: the catalog's
+#: text stays, and the lines that carry one patient's details (some 40 of a consent's
+#: 300) go. A worker's memory stays flat, at most about 16 MiB for the lines.
+GENERATION_LINES = 5_000
 
 SplitFirstLine = Callable[..., tuple[Any, ...]]
 
@@ -77,16 +79,19 @@ class Reuse:
 reuse = Reuse()
 _original: SplitFirstLine = line_break.split_first_line
 _lines: dict[Hashable, tuple[Any, ...]] = {}
+_older_lines: dict[Hashable, tuple[Any, ...]] = {}
 # A render asks about the same few hundred styles thousands of times; the style is
 # kept with its key so its id cannot be reused while the render lasts.
 _style_keys: dict[int, tuple[Any, Hashable]] = {}
+# Equal style keys of different renders are stored once.
+_interned: dict[Hashable, Hashable] = {}
 
 
 def _style_key(style: Any) -> Hashable:
     kept = _style_keys.get(id(style))
     if kept is None:
         key = (id(style.font_config), *(_hashable(style[name]) for name in STYLE_PROPERTIES))
-        kept = _style_keys[id(style)] = (style, key)
+        kept = _style_keys[id(style)] = (style, _interned.setdefault(key, key))
     return kept[1]
 
 
@@ -109,17 +114,25 @@ def _shared_split_first_line(
 ) -> tuple[Any, ...]:
     key = (text, _style_key(style), max_width, justification_spacing, is_line_start, minimum)
     kept = _lines.get(key)
+    if kept is None and (kept := _older_lines.get(key)) is not None:
+        _keep(key, kept)
     if kept is not None:
         reuse.hits += 1
         layout, *metrics = kept
         return (copy.copy(layout), *metrics)
     reuse.misses += 1
     line = _original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-    if len(_lines) >= MAX_LINES:
-        _lines.clear()
     layout, *metrics = line
-    _lines[key] = (copy.copy(layout), *metrics)
+    _keep(key, (copy.copy(layout), *metrics))
     return line
+
+
+def _keep(key: Hashable, line: tuple[Any, ...]) -> None:
+    global _lines, _older_lines
+    if len(_lines) >= GENERATION_LINES:
+        _older_lines, _lines = _lines, {}
+        _interned.clear()
+    _lines[key] = line
 
 
 @contextmanager
@@ -134,3 +147,8 @@ def shared_line_breaking() -> Iterator[None]:
         for module in modules:
             module.split_first_line = _original
         _style_keys.clear()
+
+
+def kept_texts() -> set[str]:
+    """The texts of every line kept now (for tests)."""
+    return {key[0] for store in (_lines, _older_lines) for key in store}  # type: ignore[index]
