@@ -31,7 +31,7 @@ import weasyprint
 import dn_docs
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
 from dn_docs.examples import example_request
-from dn_docs.pdf import shaping
+from dn_docs.pdf import linebreaks
 
 REPO = Path(__file__).resolve().parent.parent
 AREAS = [
@@ -148,7 +148,7 @@ def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
     dn_docs.warm_up()  # what a worker does when it starts: fonts, stylesheet, templates
     weasyprint.HTML(string=standalone_html(requests[0])).write_pdf()
     plain, warm, sizes = [], [], []
-    hits, misses = shaping.reuse.hits, shaping.reuse.misses
+    hits, misses = linebreaks.reuse.hits, linebreaks.reuse.misses
     for request in requests:
         html = standalone_html(request)
         started = time.perf_counter()
@@ -158,7 +158,7 @@ def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
         pdf = dn_docs.render_pdf(request)
         warm.append(time.perf_counter() - started)
         sizes.append(len(pdf))
-    hits, misses = shaping.reuse.hits - hits, shaping.reuse.misses - misses
+    hits, misses = linebreaks.reuse.hits - hits, linebreaks.reuse.misses - misses
     return {
         "plain": plain,
         "warm": warm,

@@ -25,7 +25,7 @@ from weasyprint.text import line_break
 import dn_docs
 from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
-from dn_docs.pdf import WeasyPrintRenderer, default_renderer, shaping
+from dn_docs.pdf import WeasyPrintRenderer, default_renderer, linebreaks
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, page_fingerprints
 from dn_docs.record import read_record, record_file, verify
 from dn_docs.request import parse_request
@@ -174,9 +174,9 @@ def test_reused_line_breaks_print_the_same_bytes_as_a_fresh_layout(
         request = make_request(locale, kind, patient=_patient(number), options=options)
         composed = compose(parse_request(request))
         seal = record_file(composed, when) if kind == "consent" else None
-        hits = shaping.reuse.hits
+        hits = linebreaks.reuse.hits
         reused = shared.render(composed, seal)
-        assert shaping.reuse.hits > hits, f"{locale}: no line was reused"
+        assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
         assert reused.data == from_scratch.data, f"{locale}: the reused lines changed the PDF"
@@ -184,21 +184,21 @@ def test_reused_line_breaks_print_the_same_bytes_as_a_fresh_layout(
 
 
 def test_kept_lines_forget_patients_and_keep_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shaping, "GENERATION_LINES", 400)
+    monkeypatch.setattr(linebreaks, "GENERATION_LINES", 400)
     renderer = default_renderer()
     names = [f"Quinn Example-{number:02d}" for number in range(25)]
     for number, name in enumerate(names):
         request = make_request("en", patient={**_patient(number), "name": name})
-        hits, misses = shaping.reuse.hits, shaping.reuse.misses
+        hits, misses = linebreaks.reuse.hits, linebreaks.reuse.misses
         renderer.render(compose(parse_request(request)))
-    kept = shaping.kept_texts()
+    kept = linebreaks.kept_texts()
     assert len(kept) <= 2 * 400
     # The last patient's lines are still there; the first patients' are gone.
     assert any(names[-1] in text for text in kept)
     assert not any(names[0] in text for text in kept)
     # The catalog's lines survived every turnover: the last document reused most lines.
-    reused = (shaping.reuse.hits - hits) / (
-        shaping.reuse.hits - hits + shaping.reuse.misses - misses
+    reused = (linebreaks.reuse.hits - hits) / (
+        linebreaks.reuse.hits - hits + linebreaks.reuse.misses - misses
     )
     assert reused > 0.8
 

@@ -22,7 +22,7 @@ from ..errors import RenderError, ResourceFetchError
 from .diagnostics import watched_render
 from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
-from .shaping import shared_line_breaking
+from .linebreaks import shared_line_breaking
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
 #: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed) and hinting
@@ -60,7 +60,7 @@ class WeasyPrintRenderer:
     """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused.
 
     With ``share_line_breaking`` (the default) lines already broken for an earlier
-    document are reused (see :mod:`.shaping`); without it every line is shaped anew.
+    document are reused (see :mod:`.linebreaks`); without it every line is shaped anew.
     """
 
     def __init__(self, share_line_breaking: bool = True) -> None:
