@@ -209,3 +209,14 @@ def test_line_reuse_stays_inside_the_warm_renderer() -> None:
     # same process (the benchmark's baseline) gets no help.
     assert inline.split_first_line is line_break.split_first_line
     assert preferred.split_first_line is line_break.split_first_line
+
+
+def test_each_font_configuration_breaks_its_own_lines() -> None:
+    # Another configuration may hold other fonts, so its lines are never borrowed.
+    composed = compose(parse_request(make_request("en")))
+    misses = []
+    for renderer in (WeasyPrintRenderer(), WeasyPrintRenderer()):
+        before = linebreaks.reuse.misses
+        renderer.render(composed)
+        misses.append(linebreaks.reuse.misses - before)
+    assert misses[0] == misses[1] > 0

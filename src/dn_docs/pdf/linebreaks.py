@@ -17,6 +17,8 @@ first broken.
 from __future__ import annotations
 
 import copy
+import itertools
+import weakref
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,12 +87,26 @@ _older_lines: dict[Hashable, tuple[Any, ...]] = {}
 _style_keys: dict[int, tuple[Any, Hashable]] = {}
 # Equal style keys of different renders are stored once.
 _interned: dict[Hashable, Hashable] = {}
+# Fonts differ between font configurations. An id() could be reused once one is
+# collected, so each configuration gets its own serial number instead.
+_font_configs: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+_serials = itertools.count()
+
+
+def _font_config_serial(font_config: Any) -> int:
+    serial = _font_configs.get(font_config)
+    if serial is None:
+        serial = _font_configs[font_config] = next(_serials)
+    return serial
 
 
 def _style_key(style: Any) -> Hashable:
     kept = _style_keys.get(id(style))
     if kept is None:
-        key = (id(style.font_config), *(_hashable(style[name]) for name in STYLE_PROPERTIES))
+        key = (
+            _font_config_serial(style.font_config),
+            *(_hashable(style[name]) for name in STYLE_PROPERTIES),
+        )
         kept = _style_keys[id(style)] = (style, _interned.setdefault(key, key))
     return kept[1]
 
