@@ -28,7 +28,8 @@ from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
 
 #: Every property that ``split_first_line`` (through Pango's layout set-up, the line
-#: metrics and hyphenation) reads from the text's style.
+#: metrics and hyphenation) reads from the text's style. WeasyPrint's computed values
+#: are immutable (strings, numbers, tuples), so they make a key as they are.
 STYLE_PROPERTIES = (
     "direction",
     "font_family",
@@ -105,18 +106,10 @@ def _style_key(style: Any) -> Hashable:
     if kept is None:
         key = (
             _font_config_serial(style.font_config),
-            *(_hashable(style[name]) for name in STYLE_PROPERTIES),
+            *(style[name] for name in STYLE_PROPERTIES),
         )
         kept = _style_keys[id(style)] = (style, _interned.setdefault(key, key))
     return kept[1]
-
-
-def _hashable(value: Any) -> Hashable:
-    if isinstance(value, list):
-        return tuple(_hashable(item) for item in value)
-    if isinstance(value, dict):
-        return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
-    return value  # type: ignore[no-any-return]
 
 
 def _shared_split_first_line(
