@@ -2,8 +2,8 @@
 
 The fast paths (a fixed-layout facts table; the consent record and compression done
 while WeasyPrint writes; the compact CJK fonts) are compared with the slower way of
-doing the same thing. Lines reused from earlier documents are compared with lines
-broken afresh.
+doing the same thing. Lines and sections reused from earlier documents are compared
+with a layout from scratch.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import pikepdf
 import pytest
 import weasyprint
 from helpers import Pdf, make_request
-from weasyprint.layout import inline, preferred
+from weasyprint.layout import block, inline, preferred
 from weasyprint.text import line_break
 
 import dn_docs
 from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
-from dn_docs.pdf import WeasyPrintRenderer, default_renderer, linebreaks
+from dn_docs.pdf import WeasyPrintRenderer, default_renderer, linebreaks, sections
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, page_fingerprints
 from dn_docs.record import read_record, record_file, verify
 from dn_docs.request import parse_request
@@ -161,11 +161,11 @@ SCRIPTS = ("en", "ar", "he", "hi", "zh_Hans", "ja", "ko", "ru")
     ],
     ids=["consent", "aftercare", "consent-large-print"],
 )
-def test_reused_line_breaks_print_the_same_bytes_as_a_fresh_layout(
+def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
     kind: str, large_print: bool, languages: tuple[str, ...]
 ) -> None:
-    """Lines broken for earlier patients are reused; the PDF is identical byte for byte."""
-    shared, fresh = default_renderer(), WeasyPrintRenderer(share_line_breaking=False)
+    """Lines and sections laid out for earlier patients are reused; the PDF is identical."""
+    shared, fresh = default_renderer(), WeasyPrintRenderer(reuse_layout=False)
     when = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
     options = {"large_print": large_print}
     for number, locale in enumerate(languages):
@@ -174,9 +174,10 @@ def test_reused_line_breaks_print_the_same_bytes_as_a_fresh_layout(
         request = make_request(locale, kind, patient=_patient(number), options=options)
         composed = compose(parse_request(request))
         seal = record_file(composed, when) if kind == "consent" else None
-        hits = linebreaks.reuse.hits
+        hits, placed = linebreaks.reuse.hits, sections.reuse.hits
         reused = shared.render(composed, seal)
         assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
+        assert sections.reuse.hits > placed, f"{locale}: no section was reused"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
         assert reused.data == from_scratch.data, f"{locale}: the reused lines changed the PDF"
@@ -203,12 +204,61 @@ def test_kept_lines_forget_patients_and_keep_the_catalog(monkeypatch: pytest.Mon
     assert reused > 0.8
 
 
-def test_line_reuse_stays_inside_the_warm_renderer() -> None:
+def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     default_renderer().render(compose(parse_request(make_request("en"))))
-    # Outside the warm renderer WeasyPrint breaks lines itself, so a plain render in the
-    # same process (the benchmark's baseline) gets no help.
+    # Outside the warm renderer WeasyPrint lays out everything itself, so a plain render
+    # in the same process (the benchmark's baseline) gets no help.
     assert inline.split_first_line is line_break.split_first_line
     assert preferred.split_first_line is line_break.split_first_line
+    assert block.block_level_layout is sections._original
+    assert block.block_level_layout.__module__ == "weasyprint.layout.block"
+
+
+@pytest.mark.parametrize("locale", ["en", "ar", "zh_Hans"])
+def test_sections_moved_down_the_page_or_across_a_break_print_the_same_bytes(
+    locale: str,
+) -> None:
+    """A longer facts table pushes the same sections lower, then over the page's end.
+
+    A kept section is placed lower while it still fits; once it would not, WeasyPrint
+    breaks it afresh. Each document is identical to one laid out from scratch.
+    """
+    shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    words = "Doctor of Physical Therapy, Dry Needling, Orthopaedic Manual Therapy, " * 3
+    placed = sections.reuse.hits
+    breaks: set[int] = set()
+    for step in range(9):
+        longer = words[: 8 + 24 * step]
+        request = make_request(
+            locale,
+            patient=_patient(step),
+            practitioner={"credentials": longer},
+            clinic={"address": longer},
+        )
+        composed = compose(parse_request(request))
+        reused, from_scratch = shared.render(composed), fresh.render(composed)
+        assert reused.pages == from_scratch.pages, step
+        assert reused.data == from_scratch.data, f"step {step}: the PDFs differ"
+        breaks.add(len(Pdf(reused.data).page_texts()[0]))
+    assert sections.reuse.hits - placed > 20
+    # The first page ends at different places: sections did move across the break.
+    assert len(breaks) > 3
+
+
+def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sections, "GENERATION_SECTIONS", 6)
+    monkeypatch.setattr(sections, "_layouts", {})
+    monkeypatch.setattr(sections, "_older_layouts", {})
+    renderer = WeasyPrintRenderer()
+    languages = ["en", "es", "ar", "zh_Hans", "ko", "ja"]
+    for number, locale in enumerate(languages):
+        renderer.render(compose(parse_request(make_request(locale, patient=_patient(number)))))
+        assert len(sections._layouts) <= 6
+        assert len(sections._older_layouts) <= 6
+    kept = {dict(key[0])["lang"] for key in [*sections._layouts, *sections._older_layouts]}
+    # The first languages' sections were dropped; the last one's are there.
+    assert "en" not in kept
+    assert "ja" in kept
 
 
 def test_each_font_configuration_breaks_its_own_lines() -> None:

@@ -94,7 +94,8 @@ _font_configs: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _serials = itertools.count()
 
 
-def _font_config_serial(font_config: Any) -> int:
+def font_config_serial(font_config: Any) -> int:
+    """A number for ``font_config`` that no other configuration gets while it lives."""
     serial = _font_configs.get(font_config)
     if serial is None:
         serial = _font_configs[font_config] = next(_serials)
@@ -105,7 +106,7 @@ def _style_key(style: Any) -> Hashable:
     kept = _style_keys.get(id(style))
     if kept is None:
         key = (
-            _font_config_serial(style.font_config),
+            font_config_serial(style.font_config),
             *(style[name] for name in STYLE_PROPERTIES),
         )
         kept = _style_keys[id(style)] = (style, _interned.setdefault(key, key))

@@ -8,7 +8,7 @@ one per process, after any fork (:func:`default_renderer` does this lazily).
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -23,6 +23,7 @@ from .diagnostics import watched_render
 from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
 from .linebreaks import shared_line_breaking
+from .sections import shared_section_layout
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
 #: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed) and hinting
@@ -59,12 +60,13 @@ class Renderer(Protocol):
 class WeasyPrintRenderer:
     """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused.
 
-    With ``share_line_breaking`` (the default) lines already broken for an earlier
-    document are reused (see :mod:`.linebreaks`); without it every line is shaped anew.
+    With ``reuse_layout`` (the default) what was laid out for an earlier document is
+    reused: broken lines (see :mod:`.linebreaks`) and whole sections (see
+    :mod:`.sections`). Without it every document is laid out from scratch.
     """
 
-    def __init__(self, share_line_breaking: bool = True) -> None:
-        self.share_line_breaking = share_line_breaking
+    def __init__(self, reuse_layout: bool = True) -> None:
+        self.reuse_layout = reuse_layout
         self.fetcher = SandboxFetcher()
         self.font_config = FontConfiguration()
         self.base_url = resources.assets_dir().as_uri() + "/"
@@ -85,7 +87,13 @@ class WeasyPrintRenderer:
                 html = weasyprint.HTML(
                     string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
                 )
-                with shared_line_breaking() if self.share_line_breaking else nullcontext():
+                with ExitStack() as reuse:
+                    if self.reuse_layout:
+                        reuse.enter_context(shared_line_breaking())
+                        root = html.etree_element
+                        reuse.enter_context(
+                            shared_section_layout(tuple(sorted(root.attrib.items())))
+                        )
                     laid_out = html.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config
                     )

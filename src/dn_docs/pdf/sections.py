@@ -1,0 +1,240 @@
+"""Section layouts shared between documents.
+
+A document is a run of ``<section>`` elements, and most of them are the same for
+every patient with the same language and selected content: "What is dry needling?",
+the risks, the signature blocks. WeasyPrint lays out each one afresh for every
+document. The warm renderer keeps a section's layout the first time it fits whole on a
+page, and places a copy of it wherever the same section starts again with at least as
+much room left on the page: in the next patient's document, shifted up or down.
+
+What makes two sections the same: their HTML, the root element's attributes (language,
+direction, large print; the stylesheet's only selectors outside a section), the font
+configuration, the horizontal position and width, and the state of the page where
+they start (margins carried in, whether the page is empty, the space kept at the
+bottom). A layout is kept only when nothing in it depends on the page beyond that:
+no floats nearby, no fixed boxes, nothing broken to the next page. A section that
+does not fit, or starts beside a float, is laid out by WeasyPrint as usual.
+
+Every use gets its own copy of the boxes: drawing and tagging write into them. The
+copy's boxes point at the new document's elements, so nothing from the earlier
+document is told apart from its own when bookmarks and tags are made.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+from weasyprint.css import ComputedStyle
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout import block
+from weasyprint.layout.absolute import AbsolutePlaceholder
+
+from .linebreaks import Reuse, font_config_serial
+
+#: Section layouts are kept in two generations of at most this many (as lines are in
+#: :mod:`.linebreaks`): the catalog's sections stay, those with one patient's details
+#: go. A consent has about ten sections.
+GENERATION_SECTIONS = 400
+
+BlockLevelLayout = Callable[..., tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _KeptLayout:
+    box: Any  # the laid-out section, never handed out itself
+    element: Any  # the section element it was laid out from
+    position_y: float
+    extent: float  # from where the section starts to the bottom of its margin box
+    next_page: Any
+    adjoining_margins: tuple[float, ...]
+    collapsing_through: bool
+
+
+reuse = Reuse()
+_original: BlockLevelLayout = block.block_level_layout
+_layouts: dict[Hashable, _KeptLayout] = {}
+_older_layouts: dict[Hashable, _KeptLayout] = {}
+_document_key: Hashable = None
+
+
+def _placeholders(box: Any) -> Iterator[Any]:
+    for child in getattr(box, "children", ()):
+        if isinstance(child, AbsolutePlaceholder):
+            yield child
+        else:
+            yield from _placeholders(child)
+
+
+def _copy(box: Any, elements: dict[int, Any]) -> Any:
+    """A copy of the laid-out ``box`` and its descendants, on the new document's elements."""
+    if isinstance(box, AbsolutePlaceholder):
+        # Not laid out yet: the page places it after the section, from its static position.
+        return AbsolutePlaceholder(_copy(box._box, elements))
+    new = box.copy()
+    new.element = elements.get(id(box.element), box.element)
+    if isinstance(box, boxes.ParentBox):
+        new.children = [_copy(child, elements) for child in box.children]
+    if isinstance(box, boxes.TableBox):
+        new.column_groups = [_copy(group, elements) for group in box.column_groups]
+    if (layout := vars(box).get("pango_layout")) is not None:
+        # Drawing updates the line it draws (see linebreaks).
+        new.pango_layout = copy.copy(layout)
+    return new
+
+
+def _floats_reach(context: Any, position_y: float) -> bool:
+    return any(
+        shape.position_y + shape.margin_height() > position_y for shape in context.excluded_shapes
+    )
+
+
+def _shared_block_level_layout(
+    context: Any,
+    box: Any,
+    bottom_space: float,
+    skip_stack: Any,
+    containing_block: Any,
+    page_is_empty: bool = True,
+    absolute_boxes: list[Any] | None = None,
+    fixed_boxes: list[Any] | None = None,
+    adjoining_margins: list[float] | None = None,
+    first_letter_style: Any = None,
+    first_line_style: Any = None,
+    discard: bool = False,
+    max_lines: int | None = None,
+) -> tuple[Any, ...]:
+    arguments = (
+        context,
+        box,
+        bottom_space,
+        skip_stack,
+        containing_block,
+        page_is_empty,
+        absolute_boxes,
+        fixed_boxes,
+        adjoining_margins,
+        first_letter_style,
+        first_line_style,
+        discard,
+        max_lines,
+    )
+    if (
+        box.element_tag != "section"
+        or type(box) is not boxes.BlockBox
+        # Not an anonymous box or a pseudo-element of the section's.
+        or not isinstance(box.style, ComputedStyle)
+        or box.style.pseudo_type is not None
+        or skip_stack is not None
+        or absolute_boxes is None
+        or fixed_boxes is None
+        or first_letter_style is not None
+        or first_line_style is not None
+        or discard
+        or max_lines is not None
+        or _floats_reach(context, box.position_y)
+    ):
+        return _original(*arguments)
+
+    start_y = box.position_y
+    room = context.page_bottom - bottom_space - start_y
+    truncates_margins = page_is_empty and context.current_page > 1
+    key = (
+        _document_key,
+        font_config_serial(context.font_config),
+        ElementTree.tostring(box.element, encoding="unicode"),
+        box.position_x,
+        containing_block.width,
+        tuple(adjoining_margins or ()),
+        page_is_empty,
+        truncates_margins,
+        truncates_margins and context.forced_break,
+        bottom_space,
+    )
+    kept = _layouts.get(key)
+    if kept is None and (kept := _older_layouts.get(key)) is not None:
+        _keep(key, kept)
+    if kept is not None and kept.extent <= room:
+        reuse.hits += 1
+        return _place(kept, box, start_y, absolute_boxes)
+
+    reuse.misses += 1
+    counts = (len(absolute_boxes), len(fixed_boxes), len(context.excluded_shapes))
+    broken_out_of_flow = len(context.broken_out_of_flow)
+    result = _original(*arguments)
+    new_box, resume_at, next_page, next_margins, collapsing_through, _ = result
+    if new_box is None or resume_at is not None:
+        return result
+    extent = new_box.position_y + new_box.margin_height() - start_y
+    added, inside = absolute_boxes[counts[0] :], list(_placeholders(new_box))
+    if (
+        extent <= room
+        # WeasyPrint passes one list for both at the page's root.
+        and (fixed_boxes is absolute_boxes or len(fixed_boxes) == counts[1])
+        and len(context.excluded_shapes) == counts[2]
+        and len(context.broken_out_of_flow) == broken_out_of_flow
+        # Only list markers waiting for the page to place them, as the copy recreates.
+        and len(added) == len(inside)
+        and all(a is b and not a._layout_done for a, b in zip(added, inside, strict=True))
+    ):
+        _keep(
+            key,
+            _KeptLayout(
+                box=_copy(new_box, {}),
+                element=box.element,
+                position_y=start_y,
+                extent=extent,
+                next_page=dict(next_page),
+                adjoining_margins=tuple(next_margins),
+                collapsing_through=collapsing_through,
+            ),
+        )
+    return result
+
+
+def _place(
+    kept: _KeptLayout, box: Any, start_y: float, absolute_boxes: list[Any]
+) -> tuple[Any, ...]:
+    # The kept section and this one come from the same HTML, so their elements pair up.
+    elements = {
+        id(old): new for old, new in zip(kept.element.iter(), box.element.iter(), strict=True)
+    }
+    new_box = _copy(kept.box, elements)
+    new_box.translate(dx=0, dy=start_y - kept.position_y)
+    absolute_boxes.extend(_placeholders(new_box))
+    return (
+        new_box,
+        None,
+        dict(kept.next_page),
+        list(kept.adjoining_margins),
+        kept.collapsing_through,
+        None,
+    )
+
+
+def _keep(key: Hashable, layout: _KeptLayout) -> None:
+    global _layouts, _older_layouts
+    if len(_layouts) >= GENERATION_SECTIONS:
+        _older_layouts, _layouts = _layouts, {}
+    _layouts[key] = layout
+
+
+@contextmanager
+def shared_section_layout(document_key: Hashable) -> Iterator[None]:
+    """Reuse section layouts inside this block (one render; not thread-safe).
+
+    ``document_key`` stands for what every section of the document inherits: the root
+    element's attributes.
+    """
+    global _document_key
+    _document_key = document_key
+    block.block_level_layout = _shared_block_level_layout
+    try:
+        yield
+    finally:
+        block.block_level_layout = _original
+        _document_key = None
