@@ -27,6 +27,7 @@ from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
 from dn_docs.pdf import WeasyPrintRenderer, default_renderer, linebreaks, sections
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, page_fingerprints
+from dn_docs.pdf.generations import Generations
 from dn_docs.record import read_record, record_file, verify
 from dn_docs.request import parse_request
 
@@ -185,7 +186,7 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
 
 
 def test_kept_lines_forget_patients_and_keep_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(linebreaks, "GENERATION_LINES", 400)
+    monkeypatch.setattr(linebreaks.kept, "limit", 400)
     renderer = default_renderer()
     names = [f"Quinn Example-{number:02d}" for number in range(25)]
     for number, name in enumerate(names):
@@ -246,16 +247,14 @@ def test_sections_moved_down_the_page_or_across_a_break_print_the_same_bytes(
 
 
 def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sections, "GENERATION_SECTIONS", 6)
-    monkeypatch.setattr(sections, "_layouts", {})
-    monkeypatch.setattr(sections, "_older_layouts", {})
+    monkeypatch.setattr(sections, "kept", Generations(6))
     renderer = WeasyPrintRenderer()
     languages = ["en", "es", "ar", "zh_Hans", "ko", "ja"]
     for number, locale in enumerate(languages):
         renderer.render(compose(parse_request(make_request(locale, patient=_patient(number)))))
-        assert len(sections._layouts) <= 6
-        assert len(sections._older_layouts) <= 6
-    kept = {dict(key[0])["lang"] for key in [*sections._layouts, *sections._older_layouts]}
+        assert len(sections.kept.newer) <= 6
+        assert len(sections.kept.older) <= 6
+    kept = {dict(key[0])["lang"] for key in sections.kept}  # type: ignore[index]
     # The first languages' sections were dropped; the last one's are there.
     assert "en" not in kept
     assert "ja" in kept

@@ -21,11 +21,12 @@ import itertools
 import weakref
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
+
+from .generations import Generations, Reuse
 
 #: Every property that ``split_first_line`` (through Pango's layout set-up, the line
 #: metrics and hyphenation) reads from the text's style. WeasyPrint's computed values
@@ -71,18 +72,9 @@ GENERATION_LINES = 5_000
 SplitFirstLine = Callable[..., tuple[Any, ...]]
 
 
-@dataclass
-class Reuse:
-    """How often a line was found already broken (for tests and the benchmark)."""
-
-    hits: int = 0
-    misses: int = 0
-
-
 reuse = Reuse()
+kept: Generations[tuple[Any, ...]] = Generations(GENERATION_LINES)
 _original: SplitFirstLine = line_break.split_first_line
-_lines: dict[Hashable, tuple[Any, ...]] = {}
-_older_lines: dict[Hashable, tuple[Any, ...]] = {}
 # A render asks about the same few hundred styles thousands of times; the style is
 # kept with its key so its id cannot be reused while the render lasts.
 _style_keys: dict[int, tuple[Any, Hashable]] = {}
@@ -123,26 +115,17 @@ def _shared_split_first_line(
     minimum: bool = False,
 ) -> tuple[Any, ...]:
     key = (text, _style_key(style), max_width, justification_spacing, is_line_start, minimum)
-    kept = _lines.get(key)
-    if kept is None and (kept := _older_lines.get(key)) is not None:
-        _keep(key, kept)
-    if kept is not None:
+    line = kept.get(key)
+    if line is not None:
         reuse.hits += 1
-        layout, *metrics = kept
+        layout, *metrics = line
         return (copy.copy(layout), *metrics)
     reuse.misses += 1
     line = _original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
     layout, *metrics = line
-    _keep(key, (copy.copy(layout), *metrics))
-    return line
-
-
-def _keep(key: Hashable, line: tuple[Any, ...]) -> None:
-    global _lines, _older_lines
-    if len(_lines) >= GENERATION_LINES:
-        _older_lines, _lines = _lines, {}
+    if kept.put(key, (copy.copy(layout), *metrics)):
         _interned.clear()
-    _lines[key] = line
+    return line
 
 
 @contextmanager
@@ -161,4 +144,4 @@ def shared_line_breaking() -> Iterator[None]:
 
 def kept_texts() -> set[str]:
     """The texts of every line kept now (for tests)."""
-    return {key[0] for store in (_lines, _older_lines) for key in store}  # type: ignore[index]
+    return {key[0] for key in kept}  # type: ignore[index]

@@ -34,7 +34,8 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
-from .linebreaks import Reuse, font_config_serial
+from .generations import Generations, Reuse
+from .linebreaks import font_config_serial
 
 #: Section layouts are kept in two generations of at most this many (as lines are in
 #: :mod:`.linebreaks`): sections used again stay, the others go. A kept section holds
@@ -59,9 +60,8 @@ class _KeptLayout:
 
 
 reuse = Reuse()
+kept: Generations[_KeptLayout] = Generations(GENERATION_SECTIONS)
 _original: BlockLevelLayout = block.block_level_layout
-_layouts: dict[Hashable, _KeptLayout] = {}
-_older_layouts: dict[Hashable, _KeptLayout] = {}
 _document_key: Hashable = None
 
 
@@ -158,12 +158,10 @@ def _shared_block_level_layout(
         truncates_margins and context.forced_break,
         bottom_space,
     )
-    kept = _layouts.get(key)
-    if kept is None and (kept := _older_layouts.get(key)) is not None:
-        _keep(key, kept)
-    if kept is not None and kept.extent <= room:
+    layout = kept.get(key)
+    if layout is not None and layout.extent <= room:
         reuse.hits += 1
-        return _place(kept, box, start_y, absolute_boxes)
+        return _place(layout, box, start_y, absolute_boxes)
 
     reuse.misses += 1
     counts = (len(absolute_boxes), len(fixed_boxes), len(context.excluded_shapes))
@@ -184,7 +182,7 @@ def _shared_block_level_layout(
         and len(added) == len(inside)
         and all(a is b and not a._layout_done for a, b in zip(added, inside, strict=True))
     ):
-        _keep(
+        kept.put(
             key,
             _KeptLayout(
                 box=_copy(new_box, {}),
@@ -217,13 +215,6 @@ def _place(
         kept.collapsing_through,
         None,
     )
-
-
-def _keep(key: Hashable, layout: _KeptLayout) -> None:
-    global _layouts, _older_layouts
-    if len(_layouts) >= GENERATION_SECTIONS:
-        _older_layouts, _layouts = _layouts, {}
-    _layouts[key] = layout
 
 
 @contextmanager
