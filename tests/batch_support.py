@@ -64,7 +64,11 @@ def clinic_defaults() -> dict[str, Any]:
 
 
 def write_batch(
-    path: Path, rows: int, invalid_every: int = 0, kinds_every: int = 3
+    path: Path,
+    rows: int,
+    invalid_every: int = 0,
+    kinds_every: int = 3,
+    locales: list[str] = LOCALES,
 ) -> tuple[int, int]:
     """A mixed batch; returns (documents expected, rows refused)."""
     expected = refused = 0
@@ -81,7 +85,7 @@ def write_batch(
             areas, condition = AREAS[i % len(AREAS)], CONDITIONS[i % len(CONDITIONS)]
             row = [
                 kind,
-                LOCALES[i % len(LOCALES)],
+                locales[i % len(locales)],
                 f"Patient Number {i}",
                 born,
                 f"ID-{i}",
