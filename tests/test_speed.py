@@ -269,3 +269,19 @@ def test_each_font_configuration_breaks_its_own_lines() -> None:
         renderer.render(composed)
         misses.append(linebreaks.reuse.misses - before)
     assert misses[0] == misses[1] > 0
+
+
+def test_warm_up_lays_out_the_sections_of_its_languages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patient's first document after warm-up finds its language's sections laid out."""
+
+    def placed_in_first_document() -> int:
+        placed = sections.reuse.hits
+        dn_docs.render_document(make_request("pl", "aftercare", patient=_patient(3)))
+        return sections.reuse.hits - placed
+
+    monkeypatch.setattr(sections, "kept", Generations(150))
+    assert placed_in_first_document() == 0
+    monkeypatch.setattr(sections, "kept", Generations(150))
+    dn_docs.warm_up(["pl", "fr"])
+    assert {dict(key[0])["lang"] for key in sections.kept} == {"pl", "fr"}  # type: ignore[index]
+    assert placed_in_first_document() >= 3

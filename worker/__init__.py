@@ -7,7 +7,9 @@ PDF atomically and returns metadata only (file, sha256, pages, bytes).
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from typing import Any
 
 from celery import Celery, Task
@@ -15,7 +17,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
 from dn_docs.batch.jobs import failure, run_job
+from dn_docs.locales import SUPPORTED
 from dn_docs.pipeline import warm_up
+
+log = logging.getLogger("dn_docs.worker")
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
@@ -29,7 +34,20 @@ SETTINGS_FROM_ENV = {
     "DN_DOCS_RESULT_EXPIRES": "seconds a job's metadata stays in the backend (86400)",
     "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled (1000)",
     "DN_DOCS_TASK_EVENTS": "1 to send task events for Flower, as `celery worker -E` does (0)",
+    "DN_DOCS_WARM_LANGUAGES": "languages a worker process lays out examples in when it starts (en)",
 }
+
+
+def warm_languages() -> tuple[str, ...]:
+    """The supported languages in ``DN_DOCS_WARM_LANGUAGES`` (comma-separated)."""
+    chosen = []
+    for code in os.environ.get("DN_DOCS_WARM_LANGUAGES", "en").split(","):
+        code = code.strip()
+        if code in SUPPORTED:
+            chosen.append(code)
+        elif code:
+            log.warning("DN_DOCS_WARM_LANGUAGES: %r is not a supported language; skipped", code)
+    return tuple(chosen)
 
 
 def _number(name: str, default: float) -> float:
@@ -73,18 +91,29 @@ def create_app(broker: str | None = None) -> Celery:
         task_send_sent_event=events,
         task_track_started=events,
         worker_hijack_root_logger=False,
+        # A process warms up before it reports itself ready (a few documents per
+        # language); Celery's default of 4 s would kill it for taking that long.
+        worker_proc_alive_timeout=120,
     )
     return app
 
 
 app = create_app()
+WARM_LANGUAGES = warm_languages()
 
 
 @worker_process_init.connect
 def _warm_up(**_: Any) -> None:
     # Build fonts, the parsed stylesheet and WeasyPrint's caches in each child after
-    # the fork, not in the first task.
-    warm_up()
+    # the fork, not in the first task, and lay out the sections the documents of the
+    # clinics' languages share, so the first jobs of each process are not the slow ones.
+    started = time.perf_counter()
+    warm_up(WARM_LANGUAGES)
+    log.info(
+        "render process warmed up in %.1f s; examples laid out in: %s",
+        time.perf_counter() - started,
+        ", ".join(WARM_LANGUAGES) or "no language",
+    )
 
 
 @app.task(name="dn_docs.render", bind=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -67,23 +68,31 @@ def render_pdf(request: DocumentRequest | dict[str, Any]) -> bytes:
 GC_THRESHOLD = (10_000, 10, 10)
 
 
-def warm_up() -> None:
+#: The languages :func:`warm_up` renders its examples in unless told otherwise.
+WARM_UP_LANGUAGES: tuple[str, ...] = ("en",)
+
+
+def warm_up(languages: Iterable[str] = WARM_UP_LANGUAGES) -> None:
     """Prepare this process for many renders: a worker, a service, a long batch.
 
-    Builds the warm renderer and renders one example document, so fonts, templates and
-    WeasyPrint's own caches exist, then freezes everything built so far: the garbage
+    Builds the warm renderer and renders the example consent and aftercare in each of
+    ``languages``, so fonts, templates and WeasyPrint's own caches exist and the
+    sections and lines those documents share with real ones are already laid out (see
+    :mod:`dn_docs.pdf.sections`). Then it freezes everything built so far: the garbage
     collector stops scanning those objects after every render (about 8% of the time).
     It also collects the youngest objects less often (see :data:`GC_THRESHOLD`).
-    Once per process; a forked child warms up again.
+    Once per process and set of languages; a forked child warms up again.
     """
-    _warm_up(os.getpid())
+    _warm_up(os.getpid(), tuple(languages))
 
 
 @cache
-def _warm_up(pid: int) -> None:
+def _warm_up(pid: int, languages: tuple[str, ...]) -> None:
     from .examples import example_request
 
-    render_document(example_request("en", "consent"))
+    for language in languages:
+        for kind in ("consent", "aftercare"):
+            render_document(example_request(language, kind))
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)

@@ -82,7 +82,7 @@ class CeleryDispatcher:
         app: Any,
         queue: str = "celery",
         stall_timeout: float = 600,
-        poll_interval: float = 0.2,
+        poll_interval: float = 0.1,
         max_resends: int = 5,
     ) -> None:
         self.app = app

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,9 @@ class Manifest:
         return sorted(self.entries.values(), key=lambda e: (e.row, e.kind != "consent", e.file))
 
     def save(self) -> None:
-        documents = [asdict(entry) for entry in self.ordered()]
+        # The entries hold plain values only; asdict's deep copy of each one cost more
+        # than the rest of the save in a large batch.
+        documents = [dict(vars(entry)) for entry in self.ordered()]
         text = json.dumps({"documents": documents}, indent=2, ensure_ascii=False)
         write_atomic(self.path, text.encode("utf-8"))
 
@@ -99,19 +102,49 @@ def write_errors(folder: Path, errors: list[RowError], failed: list[Entry]) -> P
     return write_atomic(inside(folder, ERRORS), buffer.getvalue().encode("utf-8"))
 
 
-def merge(folder: Path, entries: list[Entry], kind: str) -> Path | None:
-    """One print-ready PDF of every finished document of ``kind``, in row order."""
-    files = [e.file for e in entries if e.kind == kind and e.status == "done"]
-    if not files:
-        return None
-    buffer = io.BytesIO()
-    with pikepdf.new() as stack:
-        sources = [pikepdf.open(inside(folder, name)) for name in files]
-        try:
-            for source in sources:
-                stack.pages.extend(source.pages)
-            stack.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        finally:
-            for source in sources:
-                source.close()
-    return write_atomic(inside(folder, f"merged-{kind}.pdf"), buffer.getvalue())
+class PrintStacks:
+    """One print-ready PDF per kind of every finished document, in row order.
+
+    Each document is opened as soon as it is finished, while the rest of the batch is
+    still rendering, so only the joining and the writing wait for the last document.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sources: dict[str, pikepdf.Pdf] = {}
+
+    def __enter__(self) -> PrintStacks:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for source in self.sources.values():
+            source.close()
+        self.sources.clear()
+
+    def _open(self, entry: Entry) -> pikepdf.Pdf:
+        if entry.file not in self.sources:
+            self.sources[entry.file] = pikepdf.open(inside(self.folder, entry.file))
+        return self.sources[entry.file]
+
+    def add(self, entry: Entry) -> None:
+        """Open a finished document now; one that cannot be read fails in :meth:`write`."""
+        if entry.status == "done":
+            with contextlib.suppress(pikepdf.PdfError, OSError):
+                self._open(entry)
+
+    def write(self, entries: list[Entry]) -> list[Path]:
+        """Write ``merged-<kind>.pdf`` for each kind with a finished document."""
+        written = []
+        for kind in ("consent", "aftercare"):
+            finished = [e for e in entries if e.kind == kind and e.status == "done"]
+            if not finished:
+                continue
+            buffer = io.BytesIO()
+            with pikepdf.new() as stack:
+                for entry in finished:
+                    stack.pages.extend(self._open(entry).pages)
+                stack.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            written.append(
+                write_atomic(inside(self.folder, f"merged-{kind}.pdf"), buffer.getvalue())
+            )
+        return written

@@ -13,7 +13,7 @@ from ..storage import ensure_dir
 from .dispatch import Dispatcher
 from .inputs import plan
 from .jobs import payload
-from .outputs import ERRORS, MANIFEST, Manifest, merge, write_errors
+from .outputs import ERRORS, MANIFEST, Manifest, PrintStacks, write_errors
 
 #: How often, at most, the manifest is rewritten while a batch runs.
 MANIFEST_SAVE_SECONDS = 1.0
@@ -72,31 +72,32 @@ def run_batch(
     counts = {"done": 0, "failed": 0}
     total = len(todo)
 
-    last_save = time.monotonic()
+    with PrintStacks(folder) as stacks:
+        last_save = time.monotonic()
 
-    def on_result(key: str, result: dict[str, Any]) -> None:
-        nonlocal last_save
-        entry = manifest.record(key, result)
-        counts["done" if entry.status == "done" else "failed"] += 1
-        # Rewriting the whole manifest after every document costs more than rendering
-        # in a large batch. A document finished since the last save is only rendered
-        # again by --resume: its file's hash is checked before anything is skipped.
-        if time.monotonic() - last_save >= MANIFEST_SAVE_SECONDS:
-            manifest.save()
-            last_save = time.monotonic()
+        def on_result(key: str, result: dict[str, Any]) -> None:
+            nonlocal last_save
+            entry = manifest.record(key, result)
+            counts["done" if entry.status == "done" else "failed"] += 1
+            stacks.add(entry)
+            # Rewriting the whole manifest after every document costs more than rendering
+            # in a large batch. A document finished since the last save is only rendered
+            # again by --resume: its file's hash is checked before anything is skipped.
+            if time.monotonic() - last_save >= MANIFEST_SAVE_SECONDS:
+                manifest.save()
+                last_save = time.monotonic()
+            if on_progress:
+                on_progress(counts["done"], counts["failed"], total)
+
         if on_progress:
-            on_progress(counts["done"], counts["failed"], total)
-
-    if on_progress:
-        on_progress(0, 0, total)
-    try:
-        dispatcher.run(todo, on_result)
-    finally:
-        manifest.save()
-    entries = manifest.ordered()
-    failed = [e for e in entries if e.status != "done"]
-    write_errors(folder, row_errors, failed)
-    for kind in ("consent", "aftercare"):
-        merge(folder, entries, kind)
+            on_progress(0, 0, total)
+        try:
+            dispatcher.run(todo, on_result)
+        finally:
+            manifest.save()
+        entries = manifest.ordered()
+        failed = [e for e in entries if e.status != "done"]
+        write_errors(folder, row_errors, failed)
+        stacks.write(entries)
     invalid_rows = len({e.row for e in row_errors})
     return BatchSummary(total, counts["done"], len(failed), skipped, invalid_rows, folder)
