@@ -25,7 +25,13 @@ from weasyprint.text import line_break
 import dn_docs
 from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
-from dn_docs.pdf import WeasyPrintRenderer, default_renderer, linebreaks, sections
+from dn_docs.pdf import (
+    WeasyPrintRenderer,
+    default_renderer,
+    drawnlines,
+    linebreaks,
+    sections,
+)
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, page_fingerprints
 from dn_docs.pdf.generations import Generations
 from dn_docs.record import read_record, record_file, verify
@@ -165,7 +171,7 @@ SCRIPTS = ("en", "ar", "he", "hi", "zh_Hans", "ja", "ko", "ru")
 def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
     kind: str, large_print: bool, languages: tuple[str, ...]
 ) -> None:
-    """Lines and sections laid out for earlier patients are reused; the PDF is identical."""
+    """Lines, sections and drawn lines of earlier patients are reused; the PDF is identical."""
     shared, fresh = default_renderer(), WeasyPrintRenderer(reuse_layout=False)
     when = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
     options = {"large_print": large_print}
@@ -175,10 +181,11 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         request = make_request(locale, kind, patient=_patient(number), options=options)
         composed = compose(parse_request(request))
         seal = record_file(composed, when) if kind == "consent" else None
-        hits, placed = linebreaks.reuse.hits, sections.reuse.hits
+        hits, placed, drawn = linebreaks.reuse.hits, sections.reuse.hits, drawnlines.reuse.hits
         reused = shared.render(composed, seal)
         assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
         assert sections.reuse.hits > placed, f"{locale}: no section was reused"
+        assert drawnlines.reuse.hits > drawn, f"{locale}: no drawn line was reused"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
         assert reused.data == from_scratch.data, f"{locale}: the reused lines changed the PDF"
@@ -212,6 +219,8 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     assert inline.split_first_line is line_break.split_first_line
     assert preferred.split_first_line is line_break.split_first_line
     assert block.block_level_layout is sections._original
+    assert weasyprint.draw.draw_text is drawnlines._original_draw_text
+    assert weasyprint.draw.text.draw_first_line is drawnlines._original_first_line
     assert block.block_level_layout.__module__ == "weasyprint.layout.block"
 
 
@@ -285,3 +294,43 @@ def test_warm_up_lays_out_the_sections_of_its_languages(monkeypatch: pytest.Monk
     dn_docs.warm_up(["pl", "fr"])
     assert {dict(key[0])["lang"] for key in sections.kept} == {"pl", "fr"}  # type: ignore[index]
     assert placed_in_first_document() >= 3
+
+
+DRAWN = """<html lang="en"><body>
+<p style="text-align: justify; width: 14em">The same words, justified across a narrow
+column, so that the spaces between them grow to fill each line.</p>
+<p><span style="text-decoration: underline">Underlined words</span> and
+<span style="letter-spacing: 1px">spaced letters</span> and plain words.</p>
+<p dir="rtl" lang="ar">نص عربي قصير للتجربة</p>
+<p lang="zh-Hans">中文文本的测试</p>
+</body></html>"""
+
+
+def test_drawn_lines_are_written_again_only_where_they_print_the_same() -> None:
+    stylesheets = [default_renderer().stylesheet]
+    from_scratch = _layout(DRAWN, stylesheets).write_pdf()
+    with drawnlines.shared_drawing():
+        first = _layout(DRAWN, stylesheets).write_pdf()
+    hits = drawnlines.reuse.hits
+    with drawnlines.shared_drawing():
+        again = _layout(DRAWN, stylesheets).write_pdf()
+    assert drawnlines.reuse.hits - hits >= 6
+    assert first == again == from_scratch
+    kept = {key[0] for key in drawnlines.kept}  # type: ignore[index]
+    # Justified, spaced, right-to-left and CJK lines are kept; underlined ones are not.
+    assert {"spaced letters", "中文文本的测试"} <= kept
+    assert any("justified" in text for text in kept)
+    assert any("عربي" in text for text in kept)
+    assert not any("Underlined" in text for text in kept)
+    assert [page.strip() for page in Pdf(again).page_texts()] == [
+        page.strip() for page in Pdf(from_scratch).page_texts()
+    ]
+
+
+def test_kept_drawn_lines_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drawnlines, "kept", Generations(40))
+    renderer = WeasyPrintRenderer()
+    for number, locale in enumerate(["en", "es", "ar"]):
+        renderer.render(compose(parse_request(make_request(locale, patient=_patient(number)))))
+        assert len(drawnlines.kept.newer) <= 40
+        assert len(drawnlines.kept.older) <= 40

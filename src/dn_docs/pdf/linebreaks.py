@@ -76,7 +76,7 @@ reuse = Reuse()
 kept: Generations[tuple[Any, ...]] = Generations(GENERATION_LINES)
 _original: SplitFirstLine = line_break.split_first_line
 # A render asks about the same few hundred styles thousands of times; the style is
-# kept with its key so its id cannot be reused while the render lasts.
+# kept with its key so its id cannot be reused until forget_styles().
 _style_keys: dict[int, tuple[Any, Hashable]] = {}
 # Equal style keys of different renders are stored once.
 _interned: dict[Hashable, Hashable] = {}
@@ -94,7 +94,8 @@ def font_config_serial(font_config: Any) -> int:
     return serial
 
 
-def _style_key(style: Any) -> Hashable:
+def style_key(style: Any) -> Hashable:
+    """What line breaking and drawing read from ``style``, as a hashable key."""
     kept = _style_keys.get(id(style))
     if kept is None:
         key = (
@@ -114,7 +115,7 @@ def _shared_split_first_line(
     is_line_start: bool = True,
     minimum: bool = False,
 ) -> tuple[Any, ...]:
-    key = (text, _style_key(style), max_width, justification_spacing, is_line_start, minimum)
+    key = (text, style_key(style), max_width, justification_spacing, is_line_start, minimum)
     line = kept.get(key)
     if line is not None:
         reuse.hits += 1
@@ -139,7 +140,12 @@ def shared_line_breaking() -> Iterator[None]:
     finally:
         for module in modules:
             module.split_first_line = _original
-        _style_keys.clear()
+        forget_styles()
+
+
+def forget_styles() -> None:
+    """Drop the style keys of the render that ended (they hold its styles)."""
+    _style_keys.clear()
 
 
 def kept_texts() -> set[str]:

@@ -20,6 +20,7 @@ from .. import fonts, resources
 from ..compose import ComposedDocument
 from ..errors import RenderError, ResourceFetchError
 from .diagnostics import watched_render
+from .drawnlines import shared_drawing
 from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
 from .linebreaks import shared_line_breaking
@@ -60,9 +61,10 @@ class Renderer(Protocol):
 class WeasyPrintRenderer:
     """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused.
 
-    With ``reuse_layout`` (the default) what was laid out for an earlier document is
-    reused: broken lines (see :mod:`.linebreaks`) and whole sections (see
-    :mod:`.sections`). Without it every document is laid out from scratch.
+    With ``reuse_layout`` (the default) what was laid out and drawn for an earlier
+    document is reused: broken lines (see :mod:`.linebreaks`), whole sections (see
+    :mod:`.sections`) and drawn lines (see :mod:`.drawnlines`). Without it every
+    document is laid out and drawn from scratch.
     """
 
     def __init__(self, reuse_layout: bool = True) -> None:
@@ -97,9 +99,13 @@ class WeasyPrintRenderer:
                     laid_out = html.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config
                     )
-                data = laid_out.write_pdf(
-                    finisher=finisher(seal, compress=not options["uncompressed_pdf"]), **options
-                )
+                with ExitStack() as reuse:
+                    if self.reuse_layout:
+                        reuse.enter_context(shared_drawing())
+                    data = laid_out.write_pdf(
+                        finisher=finisher(seal, compress=not options["uncompressed_pdf"]),
+                        **options,
+                    )
         except RefusedURLError as exc:
             raise ResourceFetchError(f"refused to load a resource ({exc.reason})") from None
         if not data:
