@@ -332,9 +332,9 @@ def test_warm_languages_keep_the_supported_ones(
 ) -> None:
     from worker import warm_languages
 
-    monkeypatch.setenv("DN_DOCS_WARM_LANGUAGES", " es,xx-YY,, ar ")
+    monkeypatch.setenv("DN_DOCS_WARM_LANGUAGES", " es,xx-YY,, ar ,es-MX,pt")
     with caplog.at_level(logging.WARNING, "dn_docs.worker"):
-        assert warm_languages() == ("es", "ar")
+        assert warm_languages() == ("es", "ar", "pt_BR")
     assert [r.getMessage() for r in caplog.records] == [
         "DN_DOCS_WARM_LANGUAGES: 'xx-YY' is not a supported language; skipped"
     ]

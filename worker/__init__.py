@@ -17,8 +17,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
 from dn_docs.batch.jobs import failure, run_job
-from dn_docs.locales import SUPPORTED
-from dn_docs.pipeline import warm_up
+from dn_docs.errors import UnsupportedLocaleError
+from dn_docs.locales import negotiate
+from dn_docs.pipeline import WARM_UP_LANGUAGES, warm_up
 
 log = logging.getLogger("dn_docs.worker")
 
@@ -39,13 +40,17 @@ SETTINGS_FROM_ENV = {
 
 
 def warm_languages() -> tuple[str, ...]:
-    """The supported languages in ``DN_DOCS_WARM_LANGUAGES`` (comma-separated)."""
-    chosen = []
-    for code in os.environ.get("DN_DOCS_WARM_LANGUAGES", "en").split(","):
+    """The languages in ``DN_DOCS_WARM_LANGUAGES`` (comma-separated), read as requests'
+    ``locale`` is (``es-MX`` and ``pt`` too); unsupported ones are logged and skipped."""
+    default = ",".join(WARM_UP_LANGUAGES)
+    chosen: dict[str, None] = {}
+    for code in os.environ.get("DN_DOCS_WARM_LANGUAGES", default).split(","):
         code = code.strip()
-        if code in SUPPORTED:
-            chosen.append(code)
-        elif code:
+        if not code:
+            continue
+        try:
+            chosen[negotiate(code)] = None
+        except UnsupportedLocaleError:
             log.warning("DN_DOCS_WARM_LANGUAGES: %r is not a supported language; skipped", code)
     return tuple(chosen)
 
