@@ -14,12 +14,18 @@ import re
 import subprocess
 import zlib
 from typing import Any
+from xml.etree import ElementTree
 
 import pikepdf
 import pytest
 import weasyprint
-from helpers import Pdf, make_request
+from helpers import TEXT_FIELDS, Pdf, make_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from weasyprint.css import StyleFor
+from weasyprint.formatting_structure.boxes import BlockBox
 from weasyprint.layout import block, inline, preferred
+from weasyprint.layout import page as page_layout
 from weasyprint.text import line_break
 
 import dn_docs
@@ -29,10 +35,14 @@ from dn_docs.pdf import (
     WeasyPrintRenderer,
     default_renderer,
     drawnlines,
+    embed,
     linebreaks,
+    margins,
+    parsing,
     sections,
+    styles,
 )
-from dn_docs.pdf.embed import COMPRESSION_LEVEL, page_fingerprints
+from dn_docs.pdf.embed import COMPRESSION_LEVEL, finisher, page_fingerprints
 from dn_docs.pdf.generations import Generations
 from dn_docs.record import read_record, record_file, verify
 from dn_docs.request import parse_request
@@ -93,6 +103,21 @@ def test_record_written_in_one_pass_matches_the_pdf_read_back() -> None:
             assert str(spec.AFRelationship) == "/Data"
             embedded = pdf.attachments["consent-record.json"].get_file().read_bytes()
             assert spec.EF.F.read_bytes() == embedded
+
+
+def test_objects_serialized_once_write_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydyf would make each object's bytes twice (the file, then the /ID hash)."""
+    composed = compose(parse_request(make_request("ar")))
+    seal = record_file(composed, dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC))
+    laid_out = _layout(composed.html, [default_renderer().stylesheet])
+    options = {"pdf_identifier": composed.text_hash[:32].encode("ascii"), "pdf_variant": "pdf/a-3u"}
+    once = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    monkeypatch.setattr(embed, "_serialize_once", lambda pdf: None)
+    twice = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    assert once == twice
+    with pikepdf.open(io.BytesIO(once)) as pdf:
+        assert bytes(pdf.trailer.ID[0]) == options["pdf_identifier"]
+        assert len(pdf.pages) == Pdf(once).pages >= 2
 
 
 def test_streams_are_compressed_and_decompress_to_the_drawn_page() -> None:
@@ -171,7 +196,8 @@ SCRIPTS = ("en", "ar", "he", "hi", "zh_Hans", "ja", "ko", "ru")
 def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
     kind: str, large_print: bool, languages: tuple[str, ...]
 ) -> None:
-    """Lines, sections and drawn lines of earlier patients are reused; the PDF is identical."""
+    """Styles, lines, sections and drawn lines of earlier patients are reused, and each
+    page's running header and stamp laid out once; the PDF is identical."""
     shared, fresh = default_renderer(), WeasyPrintRenderer(reuse_layout=False)
     when = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
     options = {"large_print": large_print}
@@ -182,14 +208,61 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         composed = compose(parse_request(request))
         seal = record_file(composed, when) if kind == "consent" else None
         hits, placed, drawn = linebreaks.reuse.hits, sections.reuse.hits, drawnlines.reuse.hits
+        shared_styles, running = styles.reuse.hits, margins.reuse.hits
         reused = shared.render(composed, seal)
         assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
         assert sections.reuse.hits > placed, f"{locale}: no section was reused"
         assert drawnlines.reuse.hits > drawn, f"{locale}: no drawn line was reused"
+        assert styles.reuse.hits > shared_styles, f"{locale}: no style was shared"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
+        # The running header and the stamp of every page after the first.
+        assert margins.reuse.hits - running >= 2 * (reused.pages - 1), locale
         assert reused.data == from_scratch.data, f"{locale}: the reused lines changed the PDF"
         assert request["patient"]["id"] in Pdf(reused.data).text, locale
+
+
+def _tree(root: Any) -> str:
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+@pytest.mark.parametrize("kind", ["consent", "aftercare"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"bilingual": True, "large_print": True}, {"language_assistance": True}],
+    ids=["plain", "bilingual-large-print", "language-assistance"],
+)
+def test_sections_parsed_once_build_the_tree_of_the_whole_document(
+    kind: str, options: dict[str, Any]
+) -> None:
+    """Each section parsed alone, then copied into the skeleton: the parser's own tree."""
+    for locale in locales.SUPPORTED:
+        hits = parsing.reuse.hits
+        # The second patient's sections are found parsed already.
+        for number in (1, 2):
+            patient = {"name": f"<b>Ana</b> & \u202eO'Neil {number}", "id": "<!--dn:section-->"}
+            request = make_request(locale, kind, patient=patient, options=options)
+            html = compose(parse_request(request)).html
+            assert _tree(parsing.parse_sections(html)) == _tree(parsing.parse_html(html)), locale
+        assert parsing.reuse.hits - hits >= 3, locale
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    field=st.sampled_from(TEXT_FIELDS),
+    text=st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=40),
+    locale=st.sampled_from(["en", "ar", "zh_Hans"]),
+)
+def test_any_request_text_parses_to_the_same_tree(
+    field: tuple[str, str], text: str, locale: str
+) -> None:
+    request = make_request(locale)
+    request[field[0]][field[1]] = text
+    try:
+        html = compose(parse_request(request)).html
+    except dn_docs.RequestError:
+        return
+    assert _tree(parsing.parse_sections(html)) == _tree(parsing.parse_html(html))
 
 
 def test_kept_lines_forget_patients_and_keep_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,6 +292,8 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     assert inline.split_first_line is line_break.split_first_line
     assert preferred.split_first_line is line_break.split_first_line
     assert block.block_level_layout is sections._original
+    assert StyleFor.set_computed_styles is styles._original
+    assert page_layout.margin_box_content_layout is margins._original
     assert weasyprint.draw.draw_text is drawnlines._original_draw_text
     assert weasyprint.draw.text.draw_first_line is drawnlines._original_first_line
     assert block.block_level_layout.__module__ == "weasyprint.layout.block"
@@ -253,6 +328,49 @@ def test_sections_moved_down_the_page_or_across_a_break_print_the_same_bytes(
     assert sections.reuse.hits - placed > 20
     # The first page ends at different places: sections did move across the break.
     assert len(breaks) > 3
+
+
+PAGE_SIZED = """<html><head><style>@page { size: %s; margin: 0 }</style></head>
+<body><p class="half">Half the page wide.</p><p>As wide as the page.</p></body></html>"""
+
+
+def _paragraph_widths(document: weasyprint.Document) -> list[float]:
+    (page,) = document.pages
+    return [
+        box.width
+        for box in page._page_box.descendants()
+        if box.element_tag == "p" and isinstance(box, BlockBox)
+    ]
+
+
+def test_styles_that_depend_on_the_page_size_are_computed_for_each_document() -> None:
+    """A width in vw is worked out from each document's page, never an earlier one's."""
+    sheet = weasyprint.CSS(string="body, p { margin: 0 } p.half { width: 50vw }")
+    widths = {}
+    for size in ("A5", "A4", "A5"):
+        with styles.shared_styles():
+            shared_before = styles.reuse.hits
+            widths[size] = _paragraph_widths(_layout(PAGE_SIZED % size, [sheet]))
+            shared = styles.reuse.hits - shared_before
+    # Laid out from scratch: the same widths.
+    fresh = {size: _paragraph_widths(_layout(PAGE_SIZED % size, [sheet])) for size in widths}
+    assert widths == fresh
+    assert widths["A4"][0] == pytest.approx(widths["A4"][1] / 2)
+    assert widths["A5"][0] == pytest.approx(widths["A5"][1] / 2)
+    assert widths["A5"][0] < widths["A4"][0]
+    # The other elements' styles were shared.
+    assert shared > 0
+
+
+def test_kept_styles_stay_bounded_and_print_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small generations turn over in the middle of every document.
+    monkeypatch.setattr(styles, "kept", Generations(40))
+    shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    for number, locale in enumerate(["en", "ar", "en"]):
+        composed = compose(parse_request(make_request(locale, patient=_patient(number))))
+        assert shared.render(composed).data == fresh.render(composed).data, locale
+        assert len(styles.kept.newer) <= 40
+        assert len(styles.kept.older) <= 40
 
 
 def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

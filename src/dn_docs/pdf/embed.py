@@ -1,7 +1,7 @@
-"""Finishing a PDF while WeasyPrint writes it: an embedded file and faster compression.
+"""Finishing a PDF while WeasyPrint writes it: an embedded file and faster writing.
 
-Both run as WeasyPrint's ``finisher``, between drawing the pages and writing the
-file, so the PDF is written once: nothing is parsed back or written a second time.
+All of it runs as WeasyPrint's ``finisher``, between drawing the pages and writing
+the file, so the PDF is written once: nothing is parsed back or written a second time.
 """
 
 from __future__ import annotations
@@ -45,16 +45,20 @@ def finisher(seal: Sealer | None, compress: bool) -> Callable[[Any, pydyf.PDF], 
             _embed(pdf, seal(page_fingerprints(pdf)), compress)
         if compress:
             _precompress(pdf)
+        _serialize_once(pdf)
 
     return finish
 
 
 def page_fingerprints(pdf: pydyf.PDF) -> list[str]:
     """The text fingerprint of each page, from its content stream before compression."""
-    return [
-        text_fingerprint(_stream_bytes(_object(pdf, _object(pdf, page)["Contents"])))
-        for page in pdf.page_references
-    ]
+    fingerprints = []
+    for page in pdf.page_references:
+        contents = _object(pdf, _object(pdf, page)["Contents"])
+        # The same bytes as one item, so compressing does not join them again.
+        contents.stream = [_stream_bytes(contents)]
+        fingerprints.append(text_fingerprint(contents.stream[0]))
+    return fingerprints
 
 
 def _object(pdf: pydyf.PDF, reference: Any) -> Any:
@@ -115,3 +119,32 @@ def _precompress(pdf: pydyf.PDF) -> None:
             item.stream = [zlib.compress(_stream_bytes(item), COMPRESSION_LEVEL)]
             item.extra["Filter"] = "/FlateDecode"
             item.compress = False
+
+
+class _Serialized(pydyf.Object):  # type: ignore[misc]  # pydyf has no type hints
+    """An object of the PDF whose bytes are made already.
+
+    With an identifier, pydyf makes every object's bytes twice: once to write it, once
+    more for the hash in the trailer's /ID. The finisher makes them once.
+    """
+
+    def __init__(self, original: pydyf.Object) -> None:
+        super().__init__()
+        self.number = original.number
+        self.generation = original.generation
+        self.free = original.free
+        self._data: bytes = original.data
+        self._compressible: bool = original.compressible
+
+    @property
+    def data(self) -> bytes:
+        return self._data
+
+    @property
+    def compressible(self) -> bool:
+        return self._compressible
+
+
+def _serialize_once(pdf: pydyf.PDF) -> None:
+    # Nothing changes an object after the finisher; pydyf refers to objects by number.
+    pdf.objects[1:] = [item if item.free == "f" else _Serialized(item) for item in pdf.objects[1:]]

@@ -24,7 +24,10 @@ from .drawnlines import shared_drawing
 from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
 from .linebreaks import shared_line_breaking
+from .margins import shared_margin_boxes
+from .parsing import ParsedHTML, parse_sections
 from .sections import shared_section_layout
+from .styles import shared_styles
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
 #: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed) and hinting
@@ -61,9 +64,11 @@ class Renderer(Protocol):
 class WeasyPrintRenderer:
     """A warm WeasyPrint renderer: fonts and stylesheet are prepared once and reused.
 
-    With ``reuse_layout`` (the default) what was laid out and drawn for an earlier
-    document is reused: broken lines (see :mod:`.linebreaks`), whole sections (see
-    :mod:`.sections`) and drawn lines (see :mod:`.drawnlines`). Without it every
+    With ``reuse_layout`` (the default) what was parsed, computed, laid out and drawn
+    for an earlier document is reused: parsed sections (see :mod:`.parsing`), element
+    styles (see :mod:`.styles`), broken lines (see :mod:`.linebreaks`), whole sections
+    (see :mod:`.sections`) and drawn lines (see :mod:`.drawnlines`); each page's
+    running header and stamp are laid out once (see :mod:`.margins`). Without it every
     document is laid out and drawn from scratch.
     """
 
@@ -86,12 +91,18 @@ class WeasyPrintRenderer:
         options["pdf_identifier"] = document.text_hash[:32].encode("ascii")
         try:
             with watched_render():
-                html = weasyprint.HTML(
-                    string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
-                )
+                if self.reuse_layout:
+                    root = parse_sections(document.html)
+                    html = ParsedHTML(root, base_url=self.base_url, url_fetcher=self.fetcher)
+                else:
+                    html = weasyprint.HTML(
+                        string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
+                    )
                 with ExitStack() as reuse:
                     if self.reuse_layout:
+                        reuse.enter_context(shared_styles())
                         reuse.enter_context(shared_line_breaking())
+                        reuse.enter_context(shared_margin_boxes())
                         root = html.etree_element
                         reuse.enter_context(
                             shared_section_layout(tuple(sorted(root.attrib.items())))

@@ -73,17 +73,17 @@ def _placeholders(box: Any) -> Iterator[Any]:
             yield from _placeholders(child)
 
 
-def _copy(box: Any, elements: dict[int, Any]) -> Any:
+def copy_layout(box: Any, elements: dict[int, Any]) -> Any:
     """A copy of the laid-out ``box`` and its descendants, on the new document's elements."""
     if isinstance(box, AbsolutePlaceholder):
         # Not laid out yet: the page places it after the section, from its static position.
-        return AbsolutePlaceholder(_copy(box._box, elements))
+        return AbsolutePlaceholder(copy_layout(box._box, elements))
     new = box.copy()
     new.element = elements.get(id(box.element), box.element)
     if isinstance(box, boxes.ParentBox):
-        new.children = [_copy(child, elements) for child in box.children]
+        new.children = [copy_layout(child, elements) for child in box.children]
     if isinstance(box, boxes.TableBox):
-        new.column_groups = [_copy(group, elements) for group in box.column_groups]
+        new.column_groups = [copy_layout(group, elements) for group in box.column_groups]
     if (layout := vars(box).get("pango_layout")) is not None:
         # Drawing updates the line it draws (see linebreaks).
         new.pango_layout = copy.copy(layout)
@@ -185,7 +185,7 @@ def _shared_block_level_layout(
         kept.put(
             key,
             _KeptLayout(
-                box=_copy(new_box, {}),
+                box=copy_layout(new_box, {}),
                 element=box.element,
                 position_y=start_y,
                 extent=extent,
@@ -204,7 +204,7 @@ def _place(
     elements = {
         id(old): new for old, new in zip(kept.element.iter(), box.element.iter(), strict=True)
     }
-    new_box = _copy(kept.box, elements)
+    new_box = copy_layout(kept.box, elements)
     new_box.translate(dx=0, dy=start_y - kept.position_y)
     absolute_boxes.extend(_placeholders(new_box))
     return (

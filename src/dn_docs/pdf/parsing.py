@@ -1,0 +1,105 @@
+"""HTML parsed once per section.
+
+WeasyPrint parses each document with a pure-Python HTML5 parser, about a twentieth of
+a warm render. A dn-docs document is mostly the same sections for many patients, and
+the composer marks where each one starts (``<!--dn:section-->``). The warm renderer
+parses each distinct section once, alone inside an otherwise empty ``<main>``, and
+builds a document's tree from its skeleton (the head, the running header, the facts
+table: everything before the first mark and after the last section) and copies of its
+sections' elements.
+
+A section's HTML closes every element it opens, so the parser builds the same
+elements for it alone as inside the whole document; the tests compare both trees for
+every language, kind and option. A document without the marks, or whose skeleton does
+not hold them where expected, is parsed whole.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+from xml.etree import ElementTree
+
+import cssselect2
+import tinyhtml5
+import weasyprint
+
+from .generations import Generations, Reuse
+
+#: Parsed sections are kept in two generations of at most this many (see
+#: :mod:`.generations`). A clinic's week in four languages has about 400 distinct
+#: sections, a few KiB of elements each.
+GENERATION_SECTIONS = 1_000
+
+_MARK = re.compile(r"<!--(dn:section(?: once)?)-->")
+_MAIN_CLOSE = "</main>"
+_EMPTY_MAIN = "<!DOCTYPE html><html><head></head><body><main>{}</main></body></html>"
+
+_ParsedSection = tuple[str | None, tuple[ElementTree.Element, ...]]
+
+reuse = Reuse()
+kept: Generations[_ParsedSection] = Generations(GENERATION_SECTIONS)
+
+
+def parse_html(html: str) -> ElementTree.Element:
+    """The element tree WeasyPrint's parser builds for ``html``."""
+    return tinyhtml5.parse(html, namespace_html_elements=False)  # type: ignore[no-any-return]
+
+
+def _section(chunk: str) -> _ParsedSection:
+    parsed = kept.get(chunk)
+    if parsed is not None:
+        reuse.hits += 1
+        return parsed
+    reuse.misses += 1
+    main = parse_html(_EMPTY_MAIN.format(chunk)).find("body/main")
+    assert main is not None
+    parsed = (main.text, tuple(main))
+    kept.put(chunk, parsed)
+    return parsed
+
+
+def parse_sections(html: str) -> ElementTree.Element:
+    """The same tree as :func:`parse_html`, with each section parsed once per process."""
+    marks = list(_MARK.finditer(html))
+    end = html.rfind(_MAIN_CLOSE)
+    if not marks or end < marks[-1].end():
+        return parse_html(html)
+    # Each section runs from its mark to the next one; the last one to </main>.
+    ends = [mark.start() for mark in marks[1:]] + [end]
+    chunks = [html[mark.end() : stop] for mark, stop in zip(marks, ends, strict=True)]
+    skeleton = html[: marks[0].start()] + "".join(mark[0] for mark in marks) + html[end:]
+    root = parse_html(skeleton)
+    main = root.find("body/main")
+    texts = [mark[1] for mark in marks]
+    places = [
+        index
+        for index, child in enumerate(main if main is not None else ())
+        # Comments (and processing instructions) have a function as their tag.
+        if not isinstance(child.tag, str) and child.text in texts
+    ]
+    if main is None or len(places) != len(chunks):
+        return parse_html(html)
+    children: list[ElementTree.Element] = []
+    for index, child in enumerate(main):
+        children.append(child)
+        if places and index == places[0]:
+            places.pop(0)
+            text, elements = _section(chunks.pop(0))
+            child.tail = text
+            children.extend(copy.deepcopy(element) for element in elements)
+    main[:] = children
+    return root
+
+
+class ParsedHTML(weasyprint.HTML):  # type: ignore[misc]  # WeasyPrint has no type hints
+    """A WeasyPrint document from an element tree parsed already."""
+
+    def __init__(self, root: ElementTree.Element, base_url: str, url_fetcher: Any) -> None:
+        # What weasyprint.HTML sets up after parsing (nothing here is fetched).
+        self.base_url = weasyprint._find_base_url(root, base_url)
+        self.url_fetcher = url_fetcher
+        self.media_type = "print"
+        self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+        self.etree_element = self.wrapper_element.etree_element

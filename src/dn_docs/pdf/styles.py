@@ -1,0 +1,190 @@
+"""Computed styles shared between documents.
+
+WeasyPrint computes a style for every element and pseudo-element of a document, then
+computes each of its properties the first time layout or drawing asks for it. Within
+one document it already shares a style between elements whose parent style and
+matched rules are the same. dn-docs documents share far more than that with each
+other: the same stylesheets, the same templates, the same few hundred element
+contexts. So the warm renderer keeps each style it computes and hands the same style
+to an element of a later document whose parent has the same style and whose cascaded
+declarations are the same values. Every property computed for one patient's document
+is then already computed for the next.
+
+WeasyPrint changes a few element styles while it builds boxes: a table's margins and
+position move to its wrapper, the root's or body's overflow moves to the page. Those
+elements get their own copy of the kept style in every document; the kept style
+itself is never changed. A style is not kept when its values depend on one document:
+viewport units (the page size), an anchor name or unresolved ``var()`` values.
+Declarations parsed from an element's own ``style`` attribute are new objects in
+every document, so their styles are never found again (dn-docs' templates write none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+from weasyprint.css import ComputedStyle, StyleFor
+from weasyprint.css.tokens import Pending
+from weasyprint.css.units import VIEWPORT_UNITS
+
+from .generations import Generations, Reuse
+
+#: Styles are kept in two generations of at most this many keys, two for each style
+#: (see :mod:`.generations`). A clinic's week in four languages keeps about 1,700
+#: styles, a few KiB each with their computed properties.
+GENERATION_STYLES = 10_000
+
+#: Elements whose style WeasyPrint changes while building boxes (see the module
+#: docstring): each document gets a copy.
+_CHANGED_TAGS = frozenset({"html", "body"})
+
+SetComputedStyles = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class _KeptStyle:
+    style: ComputedStyle  # never handed out itself when ``copied``
+    copied: bool
+    # What the key's ids stand for, kept alive so no other object can take their id.
+    parent: ComputedStyle | None
+    cascaded: dict[str, Any]
+
+
+reuse = Reuse()
+kept: Generations[_KeptStyle] = Generations(GENERATION_STYLES)
+_original: SetComputedStyles = StyleFor.set_computed_styles
+# A document's copy of a kept style → the kept style, which its children are keyed by.
+_ORIGIN = "_dn_docs_kept_style"
+# The last render's copies, and so what their kept styles may learn from them.
+_copies: list[ComputedStyle] = []
+
+
+def declarations_key(cascaded: dict[str, Any]) -> Hashable:
+    """The cascaded declarations of a style, as a key.
+
+    Values from the stylesheets are the same objects in every document; values of
+    attr() are new tuples with equal contents. Some values and page-rule weights are
+    lists: those compare by their items.
+    """
+    items = tuple(cascaded.items())
+    try:
+        hash(items)
+    except TypeError:
+        return _frozen(items)
+    return items
+
+
+def _frozen(value: Any) -> Hashable:
+    try:
+        hash(value)
+    except TypeError:
+        if isinstance(value, tuple | list):
+            return (type(value).__name__, *(_frozen(item) for item in value))
+        # Kept alive by what holds the key (see _KeptStyle).
+        return ("id", id(value))
+    hashable: Hashable = value
+    return hashable
+
+
+def _depends_on_document(value: Any) -> bool:
+    # A Dimension is a named tuple: its unit first.
+    if getattr(value, "unit", None) in VIEWPORT_UNITS or isinstance(value, Pending):
+        return True
+    return isinstance(value, tuple | list) and any(_depends_on_document(item) for item in value)
+
+
+def _shared_set_computed_styles(
+    self: StyleFor,
+    element: Any,
+    parent: Any,
+    root: Any = None,
+    pseudo_type: str | None = None,
+    base_url: str | None = None,
+    target_collector: Any = None,
+) -> None:
+    arguments = (self, element, parent, root, pseudo_type, base_url, target_collector)
+    # Page types (the @page rules' styles) are computed as usual.
+    if not isinstance(element, ElementTree.Element):
+        return _original(*arguments)
+    computed_styles = self.get_computed_styles()
+    cascaded = self.get_cascaded_styles().get((element, pseudo_type), {})
+    # A pseudo-element's parent is its element.
+    parent_style = None if parent is None else computed_styles[parent, None]
+    context = (
+        id(getattr(parent_style, _ORIGIN, parent_style)),
+        pseudo_type,
+        id(self.font_config),
+        base_url,
+    )
+    # Most declarations are the stylesheets' own objects, so they are found by
+    # identity (cheap); attr() values are found by their contents.
+    declarations = cascaded.values()
+    same_objects = (
+        *context,
+        tuple(cascaded),
+        tuple([id(value) for value, _ in declarations]),
+        tuple([weight for _, weight in declarations]),
+    )
+    try:
+        kept_style = kept.get(same_objects)
+    except TypeError:  # a weight that is a list: found by contents only
+        kept_style = None
+    if kept_style is None:
+        same_values = (*context, declarations_key(cascaded))
+        kept_style = kept.get(same_values)
+    if kept_style is not None:
+        reuse.hits += 1
+        computed_styles[element, pseudo_type] = _handed_out(kept_style)
+        return None
+    reuse.misses += 1
+    _original(*arguments)
+    style = computed_styles[element, pseudo_type]
+    if style["anchor"] is not None or any(
+        _depends_on_document(value) for value, _ in cascaded.values()
+    ):
+        return None
+    copied = pseudo_type is None and (
+        element.tag.rpartition("}")[2] in _CHANGED_TAGS or "table" in style["display"]
+    )
+    kept_style = _KeptStyle(style, copied, parent_style, cascaded)
+    # The kept style holds every object whose id is in these keys.
+    kept.put(same_values, kept_style)
+    with suppress(TypeError):
+        kept.put(same_objects, kept_style)
+    computed_styles[element, pseudo_type] = _handed_out(kept_style)
+    return None
+
+
+def _handed_out(kept_style: _KeptStyle) -> ComputedStyle:
+    if not kept_style.copied:
+        return kept_style.style
+    style = kept_style.style.copy()
+    setattr(style, _ORIGIN, kept_style.style)
+    _copies.append(style)
+    return style
+
+
+def _learn_from_copies() -> None:
+    # A copy starts with what its kept style has computed. The kept style computes,
+    # once, what this document's copy needed, so the next copy starts with it.
+    for copy in _copies:
+        kept_style = getattr(copy, _ORIGIN)
+        for name in [name for name in copy if name not in kept_style]:
+            kept_style[name]  # computed on first access
+    _copies.clear()
+
+
+@contextmanager
+def shared_styles() -> Iterator[None]:
+    """Share element styles with earlier documents inside this block (not thread-safe)."""
+    # The previous document is drawn by now: its copies computed all they needed.
+    _learn_from_copies()
+    StyleFor.set_computed_styles = _shared_set_computed_styles
+    try:
+        yield
+    finally:
+        StyleFor.set_computed_styles = _original
