@@ -25,6 +25,7 @@ from .embed import Sealer, finisher
 from .fetcher import RefusedURLError, SandboxFetcher
 from .linebreaks import shared_line_breaking
 from .margins import shared_margin_boxes
+from .markers import shared_markers
 from .parsing import ParsedHTML, parse_sections
 from .sections import shared_section_layout
 from .styles import shared_styles
@@ -67,8 +68,9 @@ class WeasyPrintRenderer:
     With ``reuse_layout`` (the default) what was parsed, computed, laid out and drawn
     for an earlier document is reused: parsed sections (see :mod:`.parsing`), element
     styles (see :mod:`.styles`), broken lines (see :mod:`.linebreaks`), whole sections
-    (see :mod:`.sections`) and drawn lines (see :mod:`.drawnlines`); each page's
-    running header and stamp are laid out once (see :mod:`.margins`). Without it every
+    (see :mod:`.sections`), list markers (see :mod:`.markers`) and drawn lines (see
+    :mod:`.drawnlines`); each page's running header and stamp are laid out once (see
+    :mod:`.margins`). Without it every
     document is laid out and drawn from scratch.
     """
 
@@ -103,6 +105,7 @@ class WeasyPrintRenderer:
                         reuse.enter_context(shared_styles())
                         reuse.enter_context(shared_line_breaking())
                         reuse.enter_context(shared_margin_boxes())
+                        reuse.enter_context(shared_markers())
                         root = html.etree_element
                         reuse.enter_context(
                             shared_section_layout(tuple(sorted(root.attrib.items())))

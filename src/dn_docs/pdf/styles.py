@@ -107,9 +107,6 @@ def _shared_set_computed_styles(
     target_collector: Any = None,
 ) -> None:
     arguments = (self, element, parent, root, pseudo_type, base_url, target_collector)
-    # Page types (the @page rules' styles) are computed as usual.
-    if not isinstance(element, ElementTree.Element):
-        return _original(*arguments)
     computed_styles = self.get_computed_styles()
     cascaded = self.get_cascaded_styles().get((element, pseudo_type), {})
     # A pseudo-element's parent is its element.
@@ -147,8 +144,11 @@ def _shared_set_computed_styles(
         _depends_on_document(value) for value, _ in cascaded.values()
     ):
         return None
-    copied = pseudo_type is None and (
-        element.tag.rpartition("}")[2] in _CHANGED_TAGS or "table" in style["display"]
+    # Page types (the @page rules and their margin boxes) are shared as they are.
+    copied = (
+        isinstance(element, ElementTree.Element)
+        and pseudo_type is None
+        and (element.tag.rpartition("}")[2] in _CHANGED_TAGS or "table" in style["display"])
     )
     kept_style = _KeptStyle(style, copied, parent_style, cascaded)
     # The kept style holds every object whose id is in these keys.
