@@ -28,7 +28,7 @@ import weasyprint
 from .generations import Generations, Reuse
 
 #: Parsed sections are kept in two generations of at most this many (see
-#: :mod:`.generations`). A clinic's week in four languages has about 400 distinct
+#: :mod:`.generations`). A clinic's week in four languages has about 200 distinct
 #: sections, a few KiB of elements each.
 GENERATION_SECTIONS = 1_000
 
