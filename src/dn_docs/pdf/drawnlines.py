@@ -29,6 +29,7 @@ from weasyprint.matrix import Matrix
 
 from .generations import Generations, Reuse
 from .linebreaks import font_config_serial, forget_styles, style_key
+from .patching import swapped
 
 #: Drawn lines are kept in two generations of at most this many, as broken lines are
 #: (:mod:`.linebreaks`). A kept line is its operators and its glyphs, about 2.5 KiB
@@ -202,11 +203,8 @@ def _shared_draw_text(
             recorder.reusable = False
         return emojis
 
-    draw_text_module.draw_first_line = recording_first_line
-    try:
+    with swapped(draw_text_module, "draw_first_line", recording_first_line):
         _original_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
-    finally:
-        draw_text_module.draw_first_line = _original_first_line
     if not recorders:  # invisible or empty: WeasyPrint drew nothing
         return
     recorder = recorders[0]
@@ -222,9 +220,8 @@ def _shared_draw_text(
 @contextmanager
 def shared_drawing() -> Iterator[None]:
     """Reuse drawn lines inside this block (one document's write; not thread-safe)."""
-    weasyprint.draw.draw_text = _shared_draw_text
     try:
-        yield
+        with swapped(weasyprint.draw, "draw_text", _shared_draw_text):
+            yield
     finally:
-        weasyprint.draw.draw_text = _original_draw_text
         forget_styles()

@@ -27,6 +27,7 @@ from weasyprint.layout import inline, preferred
 from weasyprint.text import line_break
 
 from .generations import Generations, Reuse
+from .patching import swapped
 
 #: Every property that ``split_first_line`` (through Pango's layout set-up, the line
 #: metrics and hyphenation) reads from the text's style. WeasyPrint's computed values
@@ -132,14 +133,13 @@ def _shared_split_first_line(
 @contextmanager
 def shared_line_breaking() -> Iterator[None]:
     """Reuse line-breaking results inside this block (one render; not thread-safe)."""
-    modules = (inline, preferred)
-    for module in modules:
-        module.split_first_line = _shared_split_first_line
     try:
-        yield
+        with (
+            swapped(inline, "split_first_line", _shared_split_first_line),
+            swapped(preferred, "split_first_line", _shared_split_first_line),
+        ):
+            yield
     finally:
-        for module in modules:
-            module.split_first_line = _original
         forget_styles()
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from weasyprint.layout import page as page_layout
 
 from .generations import Reuse
+from .patching import swapped
 from .sections import copy_layout
 from .styles import declarations_key
 
@@ -70,9 +71,8 @@ def _shared_margin_box_content_layout(context: Any, page: Any, box: Any) -> Any:
 @contextmanager
 def shared_margin_boxes() -> Iterator[None]:
     """Lay out each distinct margin box once inside this block (one render)."""
-    page_layout.margin_box_content_layout = _shared_margin_box_content_layout
     try:
-        yield
+        with swapped(page_layout, "margin_box_content_layout", _shared_margin_box_content_layout):
+            yield
     finally:
-        page_layout.margin_box_content_layout = _original
         _laid_out.clear()

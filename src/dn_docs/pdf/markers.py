@@ -14,8 +14,8 @@ stands for the same computed style here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import absolute
 
 from .generations import Generations, Reuse
+from .patching import swapped
 from .sections import copy_layout
 
 #: Markers are kept in two generations of at most this many: a few per language.
@@ -96,11 +97,6 @@ def _shared_absolute_box_layout(
     return new_box, resume_at
 
 
-@contextmanager
-def shared_markers() -> Iterator[None]:
+def shared_markers() -> AbstractContextManager[None]:
     """Reuse list marker layouts inside this block (one render; not thread-safe)."""
-    absolute.absolute_box_layout = _shared_absolute_box_layout
-    try:
-        yield
-    finally:
-        absolute.absolute_box_layout = _original
+    return swapped(absolute, "absolute_box_layout", _shared_absolute_box_layout)

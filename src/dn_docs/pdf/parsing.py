@@ -81,13 +81,12 @@ def parse_sections(html: str) -> ElementTree.Element:
     ]
     if main is None or len(places) != len(chunks):
         return parse_html(html)
+    chunk_after = dict(zip(places, chunks, strict=True))
     children: list[ElementTree.Element] = []
     for index, child in enumerate(main):
         children.append(child)
-        if places and index == places[0]:
-            places.pop(0)
-            text, elements = _section(chunks.pop(0))
-            child.tail = text
+        if (chunk := chunk_after.get(index)) is not None:
+            child.tail, elements = _section(chunk)
             children.extend(copy.deepcopy(element) for element in elements)
     main[:] = children
     return root

@@ -70,8 +70,8 @@ class WeasyPrintRenderer:
     styles (see :mod:`.styles`), broken lines (see :mod:`.linebreaks`), whole sections
     (see :mod:`.sections`), list markers (see :mod:`.markers`) and drawn lines (see
     :mod:`.drawnlines`); each page's running header and stamp are laid out once (see
-    :mod:`.margins`). Without it every
-    document is laid out and drawn from scratch.
+    :mod:`.margins`). Without it every document is parsed, laid out and drawn from
+    scratch.
     """
 
     def __init__(self, reuse_layout: bool = True) -> None:
@@ -106,10 +106,8 @@ class WeasyPrintRenderer:
                         reuse.enter_context(shared_line_breaking())
                         reuse.enter_context(shared_margin_boxes())
                         reuse.enter_context(shared_markers())
-                        root = html.etree_element
-                        reuse.enter_context(
-                            shared_section_layout(tuple(sorted(root.attrib.items())))
-                        )
+                        root_attributes = tuple(sorted(html.etree_element.attrib.items()))
+                        reuse.enter_context(shared_section_layout(root_attributes))
                     laid_out = html.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config
                     )

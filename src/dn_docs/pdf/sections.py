@@ -36,6 +36,7 @@ from weasyprint.layout.absolute import AbsolutePlaceholder
 
 from .generations import Generations, Reuse
 from .linebreaks import font_config_serial
+from .patching import swapped
 
 #: Section layouts are kept in two generations of at most this many (as lines are in
 #: :mod:`.linebreaks`): sections used again stay, the others go. A kept section holds
@@ -226,9 +227,8 @@ def shared_section_layout(document_key: Hashable) -> Iterator[None]:
     """
     global _document_key
     _document_key = document_key
-    block.block_level_layout = _shared_block_level_layout
     try:
-        yield
+        with swapped(block, "block_level_layout", _shared_block_level_layout):
+            yield
     finally:
-        block.block_level_layout = _original
         _document_key = None

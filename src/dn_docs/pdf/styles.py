@@ -32,6 +32,7 @@ from weasyprint.css.tokens import Pending
 from weasyprint.css.units import VIEWPORT_UNITS
 
 from .generations import Generations, Reuse
+from .patching import swapped
 
 #: Styles are kept in two generations of at most this many keys, two for each style
 #: (see :mod:`.generations`). A clinic's week in four languages keeps about 1,700
@@ -47,11 +48,11 @@ SetComputedStyles = Callable[..., None]
 
 @dataclass(frozen=True)
 class _KeptStyle:
-    style: ComputedStyle  # never handed out itself when ``copied``
+    # Never handed out itself when ``copied``. It holds what the key's ids stand for
+    # (its parent style, its cascaded declarations, its font configuration), so no
+    # other object can take their ids while it is kept.
+    style: ComputedStyle
     copied: bool
-    # What the key's ids stand for, kept alive so no other object can take their id.
-    parent: ComputedStyle | None
-    cascaded: dict[str, Any]
 
 
 reuse = Reuse()
@@ -150,7 +151,7 @@ def _shared_set_computed_styles(
         and pseudo_type is None
         and (element.tag.rpartition("}")[2] in _CHANGED_TAGS or "table" in style["display"])
     )
-    kept_style = _KeptStyle(style, copied, parent_style, cascaded)
+    kept_style = _KeptStyle(style, copied)
     # The kept style holds every object whose id is in these keys.
     kept.put(same_values, kept_style)
     with suppress(TypeError):
@@ -183,8 +184,5 @@ def shared_styles() -> Iterator[None]:
     """Share element styles with earlier documents inside this block (not thread-safe)."""
     # The previous document is drawn by now: its copies computed all they needed.
     _learn_from_copies()
-    StyleFor.set_computed_styles = _shared_set_computed_styles
-    try:
+    with swapped(StyleFor, "set_computed_styles", _shared_set_computed_styles):
         yield
-    finally:
-        StyleFor.set_computed_styles = _original
