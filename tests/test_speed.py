@@ -121,6 +121,30 @@ def test_objects_serialized_once_write_the_same_bytes(monkeypatch: pytest.Monkey
         assert len(pdf.pages) == Pdf(once).pages >= 2
 
 
+def test_object_stream_made_once_holds_the_same_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydyf would compress the object stream twice at level 9 (the file, the /ID hash)."""
+    composed = compose(parse_request(make_request("es")))
+    seal = record_file(composed, dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC))
+    laid_out = _layout(composed.html, [default_renderer().stylesheet])
+    options = {"pdf_identifier": composed.text_hash[:32].encode("ascii"), "pdf_variant": "pdf/a-3u"}
+    once = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    monkeypatch.setattr(embed, "_compress_streams_added_while_writing", lambda pdf: None)
+    by_pydyf = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    assert once != by_pydyf
+    with pikepdf.open(io.BytesIO(once)) as ours, pikepdf.open(io.BytesIO(by_pydyf)) as theirs:
+        assert len(ours.objects) == len(theirs.objects) > 30
+        for mine, other in zip(ours.objects, theirs.objects, strict=True):
+            if isinstance(mine, pikepdf.Stream) and mine.get("/Type") in ("/XRef", "/ObjStm"):
+                continue  # where the objects are in the file: the compressed sizes differ
+            if isinstance(mine, pikepdf.Stream):
+                assert mine.read_bytes() == other.read_bytes()
+            else:
+                assert repr(mine) == repr(other)
+        assert bytes(ours.trailer.ID[0]) == options["pdf_identifier"]
+    (object_stream,) = re.findall(rb"/Type /ObjStm[^>]*>>\nstream\n(.*?)\nendstream", once, re.S)
+    assert zlib.compress(zlib.decompress(object_stream), COMPRESSION_LEVEL) == object_stream
+
+
 def test_streams_are_compressed_and_decompress_to_the_drawn_page() -> None:
     data = dn_docs.render_pdf(make_request("zh_Hans", "aftercare"))
     with pikepdf.open(io.BytesIO(data)) as pdf:
