@@ -33,7 +33,7 @@ import weasyprint
 import dn_docs
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
 from dn_docs.examples import example_request
-from dn_docs.pdf import drawnlines, linebreaks, parsing, sections, styles
+from dn_docs.pdf import cascade, drawnlines, linebreaks, parsing, sections, styles
 
 REPO = Path(__file__).resolve().parent.parent
 #: Python's own collector thresholds. dn-docs raises them after warm-up; plain WeasyPrint
@@ -156,7 +156,14 @@ def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
     dn_docs.warm_up()  # what a worker does when it starts: fonts, stylesheet, templates
     weasyprint.HTML(string=standalone_html(requests[0])).write_pdf()
     plain, warm, sizes = [], [], []
-    counters = (linebreaks.reuse, sections.reuse, drawnlines.reuse, styles.reuse, parsing.reuse)
+    counters = (
+        linebreaks.reuse,
+        sections.reuse,
+        drawnlines.reuse,
+        styles.reuse,
+        parsing.reuse,
+        cascade.reuse,
+    )
     before = [(counter.hits, counter.misses) for counter in counters]
     tuned = gc.get_threshold()
     for request in requests:
@@ -183,6 +190,7 @@ def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
         "drawn_reused": reused[2],
         "styles_reused": reused[3],
         "parsed_reused": reused[4],
+        "cascade_reused": reused[5],
     }
 
 
@@ -519,7 +527,8 @@ def main() -> None:
         f"sections placed from an earlier layout: {one['sections_reused']:.0%}; "
         f"lines drawn again from an earlier document's operators: {one['drawn_reused']:.0%}; "
         f"styles computed for an earlier document: {one['styles_reused']:.0%}; "
-        f"sections parsed for an earlier document: {one['parsed_reused']:.0%}"
+        f"sections parsed for an earlier document: {one['parsed_reused']:.0%}; "
+        f"sections whose styles were handed out again: {one['cascade_reused']:.0%}"
     )
     text = "\n".join(lines) + "\n"
     print(text)

@@ -8,6 +8,7 @@ lines, sections, list markers, drawn lines) is compared with a render from scrat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -22,7 +23,8 @@ import weasyprint
 from helpers import TEXT_FIELDS, Pdf, make_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from weasyprint.css import StyleFor
+from weasyprint.css import StyleFor, get_all_computed_styles
+from weasyprint.css.properties import INITIAL_VALUES
 from weasyprint.formatting_structure.boxes import BlockBox
 from weasyprint.layout import absolute, block, inline, preferred
 from weasyprint.layout import page as page_layout
@@ -33,6 +35,7 @@ from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
 from dn_docs.pdf import (
     WeasyPrintRenderer,
+    cascade,
     default_renderer,
     drawnlines,
     embed,
@@ -234,12 +237,14 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         seal = record_file(composed, when) if kind == "consent" else None
         hits, placed, drawn = linebreaks.reuse.hits, sections.reuse.hits, drawnlines.reuse.hits
         shared_styles, running, bullets = styles.reuse.hits, margins.reuse.hits, markers.reuse.hits
+        cascaded = cascade.reuse.hits
         reused = shared.render(composed, seal)
         assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
         assert sections.reuse.hits > placed, f"{locale}: no section was reused"
         assert drawnlines.reuse.hits > drawn, f"{locale}: no drawn line was reused"
         assert styles.reuse.hits > shared_styles, f"{locale}: no style was shared"
         assert markers.reuse.hits > bullets, f"{locale}: no list marker was reused"
+        assert cascade.reuse.hits > cascaded, f"{locale}: no section's styles were reused"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
         # The running header and the stamp of every page after the first.
@@ -319,6 +324,7 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     assert preferred.split_first_line is line_break.split_first_line
     assert block.block_level_layout is sections._original
     assert StyleFor.set_computed_styles is styles._original
+    assert StyleFor.__init__ is cascade._original_init
     assert page_layout.margin_box_content_layout is margins._original
     assert absolute.absolute_box_layout is markers._original
     assert weasyprint.draw.draw_text is drawnlines._original_draw_text
@@ -392,12 +398,103 @@ def test_styles_that_depend_on_the_page_size_are_computed_for_each_document() ->
 def test_kept_styles_stay_bounded_and_print_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     # Small generations turn over in the middle of every document.
     monkeypatch.setattr(styles, "kept", Generations(40))
+    monkeypatch.setattr(cascade, "kept", Generations(3))
     shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
     for number, locale in enumerate(["en", "ar", "en"]):
         composed = compose(parse_request(make_request(locale, patient=_patient(number))))
         assert shared.render(composed).data == fresh.render(composed).data, locale
         assert len(styles.kept.newer) <= 40
         assert len(styles.kept.older) <= 40
+        assert len(cascade.kept.newer) <= 3
+
+
+def _styles(html: str, section_cascade: bool) -> list[tuple[Any, ...]]:
+    """Each element's and pseudo-element's style, as the warm renderer computes it."""
+    copies: dict[Any, Any] = {}
+    document = parsing.ParsedHTML(
+        parsing.parse_sections(html, copies), default_renderer().base_url, None, copies
+    )
+    with styles.shared_styles(), contextlib.ExitStack() as stack:
+        if section_cascade:
+            stack.enter_context(cascade.shared_cascade())
+        style_for = get_all_computed_styles(
+            document,
+            user_stylesheets=[default_renderer().stylesheet],
+            font_config=default_renderer().font_config,
+        )
+    position = {element: number for number, element in enumerate(document.etree_element.iter())}
+    return sorted(
+        (position[element], pseudo_type or "", styles.kept_style_of(style), style)
+        for (element, pseudo_type), style in style_for.get_computed_styles().items()
+    )
+
+
+@pytest.mark.parametrize("kind", ["consent", "aftercare"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"bilingual": True, "large_print": True}, {"language_assistance": True}],
+    ids=["plain", "bilingual-large-print", "language-assistance"],
+)
+def test_sections_get_the_styles_the_cascade_gives_them(
+    kind: str, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A known section's styles are handed out again: the very styles matching finds."""
+    # Room for every language's styles, so none is dropped and made again meanwhile.
+    monkeypatch.setattr(styles, "kept", Generations(100_000))
+    monkeypatch.setattr(cascade, "kept", Generations(100_000))
+    for locale in locales.SUPPORTED:
+        # Another patient first, so the sections' styles are known.
+        _styles(compose(parse_request(make_request(locale, kind, options=options))).html, True)
+        request = make_request(locale, kind, patient=_patient(3), options=options)
+        html = compose(parse_request(request)).html
+        hits = cascade.reuse.hits
+        handed_out = _styles(html, section_cascade=True)
+        assert cascade.reuse.hits - hits >= 3, locale
+        matched = _styles(html, section_cascade=False)
+        assert len(handed_out) == len(matched) > 500, locale
+        for ours, theirs in zip(handed_out, matched, strict=True):
+            assert ours[:2] == theirs[:2], locale
+            # The same kept style, or (not kept) a style with the same values.
+            assert ours[2] is theirs[2], (locale, ours[:2])
+            if ours[2] is None:
+                assert _values(ours[3]) == _values(theirs[3]), (locale, ours[:2])
+
+
+def _values(style: Any) -> dict[str, Any]:
+    return {name: style[name] for name in INITIAL_VALUES}
+
+
+@pytest.mark.parametrize(
+    ("css", "independent"),
+    [
+        ("section h2 { color: red } html.large-print p > span { font-size: 2em }", True),
+        ("@page :first { margin: 0 } @media print { main section { margin: 0 } }", True),
+        ("h2 + p { margin-top: 0 }", False),
+        ("li ~ li { color: red }", False),
+        ("li:first-child { color: red }", False),
+        ("@media print { tr:nth-child(2n) { color: red } }", False),
+        ("p:empty { display: none }", False),
+        ("section:has(.note) { color: red }", False),
+    ],
+)
+def test_sections_styles_are_reused_only_without_sibling_selectors(
+    css: str, independent: bool
+) -> None:
+    assert cascade.independent_of_siblings(css) is independent
+
+
+def test_product_stylesheet_and_a_document_style_with_sibling_selectors() -> None:
+    assert default_renderer().cascade_by_section
+    html = compose(parse_request(make_request("en"))).html
+    _styles(html, section_cascade=True)
+    hits = cascade.reuse.hits
+    _styles(html, section_cascade=True)
+    assert cascade.reuse.hits > hits
+    # A document whose own <style> looks at siblings is cascaded in full.
+    sibling_styled = html.replace("<style>", "<style>h2 + p { color: red }", 1)
+    hits, misses = cascade.reuse.hits, cascade.reuse.misses
+    _styles(sibling_styled, section_cascade=True)
+    assert (cascade.reuse.hits, cascade.reuse.misses) == (hits, misses)
 
 
 def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Hashable
 from typing import Any
 from xml.etree import ElementTree
 
@@ -60,8 +61,14 @@ def _section(chunk: str) -> _ParsedSection:
     return parsed
 
 
-def parse_sections(html: str) -> ElementTree.Element:
-    """The same tree as :func:`parse_html`, with each section parsed once per process."""
+def parse_sections(
+    html: str, copies: dict[ElementTree.Element, Hashable] | None = None
+) -> ElementTree.Element:
+    """The same tree as :func:`parse_html`, with each section parsed once per process.
+
+    ``copies``, when given, learns each element copied from a parsed section: the same
+    key for the copies of the same parsed element, in any document.
+    """
     marks = list(_MARK.finditer(html))
     end = html.rfind(_MAIN_CLOSE)
     if not marks or end < marks[-1].end():
@@ -87,7 +94,11 @@ def parse_sections(html: str) -> ElementTree.Element:
         children.append(child)
         if (chunk := chunk_after.get(index)) is not None:
             child.tail, elements = _section(chunk)
-            children.extend(copy.deepcopy(element) for element in elements)
+            for number, element in enumerate(elements):
+                copied = copy.deepcopy(element)
+                children.append(copied)
+                if copies is not None:
+                    copies[copied] = (chunk, number)
     main[:] = children
     return root
 
@@ -95,7 +106,15 @@ def parse_sections(html: str) -> ElementTree.Element:
 class ParsedHTML(weasyprint.HTML):  # type: ignore[misc]  # WeasyPrint has no type hints
     """A WeasyPrint document from an element tree parsed already."""
 
-    def __init__(self, root: ElementTree.Element, base_url: str, url_fetcher: Any) -> None:
+    def __init__(
+        self,
+        root: ElementTree.Element,
+        base_url: str,
+        url_fetcher: Any,
+        copies: dict[ElementTree.Element, Hashable] | None = None,
+    ) -> None:
+        #: The elements copied from parsed sections (see :func:`parse_sections`).
+        self.copies = copies or {}
         # What weasyprint.HTML sets up after parsing (nothing here is fetched).
         self.base_url = weasyprint._find_base_url(root, base_url)
         self.url_fetcher = url_fetcher

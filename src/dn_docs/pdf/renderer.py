@@ -8,10 +8,12 @@ one per process, after any fork (:func:`default_renderer` does this lazily).
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
+from xml.etree import ElementTree
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -19,6 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import fonts, resources
 from ..compose import ComposedDocument
 from ..errors import RenderError, ResourceFetchError
+from .cascade import independent_of_siblings, shared_cascade
 from .diagnostics import watched_render
 from .drawnlines import shared_drawing
 from .embed import Sealer, finisher
@@ -79,8 +82,11 @@ class WeasyPrintRenderer:
         self.fetcher = SandboxFetcher()
         self.font_config = FontConfiguration()
         self.base_url = resources.assets_dir().as_uri() + "/"
+        css = resources.print_css() + fonts.font_css()
+        #: Whether sections' styles can be handed out again (see :mod:`.cascade`).
+        self.cascade_by_section = reuse_layout and independent_of_siblings(css)
         self.stylesheet = weasyprint.CSS(
-            string=resources.print_css() + fonts.font_css(),
+            string=css,
             base_url=self.base_url,
             url_fetcher=self.fetcher,
             font_config=self.font_config,
@@ -94,19 +100,22 @@ class WeasyPrintRenderer:
         try:
             with watched_render():
                 if self.reuse_layout:
-                    root = parse_sections(document.html)
-                    html = ParsedHTML(root, base_url=self.base_url, url_fetcher=self.fetcher)
+                    copies: dict[ElementTree.Element, Hashable] = {}
+                    root = parse_sections(document.html, copies)
+                    html = ParsedHTML(root, self.base_url, self.fetcher, copies)
                 else:
                     html = weasyprint.HTML(
                         string=document.html, base_url=self.base_url, url_fetcher=self.fetcher
                     )
                 with ExitStack() as reuse:
                     if self.reuse_layout:
+                        root_attributes = tuple(sorted(html.etree_element.attrib.items()))
                         reuse.enter_context(shared_styles())
+                        if self.cascade_by_section:
+                            reuse.enter_context(shared_cascade())
                         reuse.enter_context(shared_line_breaking())
                         reuse.enter_context(shared_margin_boxes())
                         reuse.enter_context(shared_markers())
-                        root_attributes = tuple(sorted(html.etree_element.attrib.items()))
                         reuse.enter_context(shared_section_layout(root_attributes))
                     laid_out = html.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config

@@ -46,8 +46,8 @@ _CHANGED_TAGS = frozenset({"html", "body"})
 SetComputedStyles = Callable[..., None]
 
 
-@dataclass(frozen=True)
-class _KeptStyle:
+@dataclass(frozen=True, eq=False)
+class KeptStyle:
     # Never handed out itself when ``copied``. It holds what the key's ids stand for
     # (its parent style, its cascaded declarations, its font configuration), so no
     # other object can take their ids while it is kept.
@@ -56,10 +56,12 @@ class _KeptStyle:
 
 
 reuse = Reuse()
-kept: Generations[_KeptStyle] = Generations(GENERATION_STYLES)
+kept: Generations[KeptStyle] = Generations(GENERATION_STYLES)
 _original: SetComputedStyles = StyleFor.set_computed_styles
 # A document's copy of a kept style → the kept style, which its children are keyed by.
 _ORIGIN = "_dn_docs_kept_style"
+# A kept style → how it is kept (see kept_style_of).
+_KEPT = "_dn_docs_kept"
 # The last render's copies, and so what their kept styles may learn from them.
 _copies: list[ComputedStyle] = []
 
@@ -85,7 +87,7 @@ def _frozen(value: Any) -> Hashable:
     except TypeError:
         if isinstance(value, tuple | list):
             return (type(value).__name__, *(_frozen(item) for item in value))
-        # Kept alive by what holds the key (see _KeptStyle).
+        # Kept alive by what holds the key (see KeptStyle).
         return ("id", id(value))
     hashable: Hashable = value
     return hashable
@@ -136,7 +138,7 @@ def _shared_set_computed_styles(
         kept_style = kept.get(same_values)
     if kept_style is not None:
         reuse.hits += 1
-        computed_styles[element, pseudo_type] = _handed_out(kept_style)
+        computed_styles[element, pseudo_type] = handed_out(kept_style)
         return None
     reuse.misses += 1
     _original(*arguments)
@@ -151,16 +153,27 @@ def _shared_set_computed_styles(
         and pseudo_type is None
         and (element.tag.rpartition("}")[2] in _CHANGED_TAGS or "table" in style["display"])
     )
-    kept_style = _KeptStyle(style, copied)
+    kept_style = KeptStyle(style, copied)
+    setattr(style, _KEPT, kept_style)
     # The kept style holds every object whose id is in these keys.
     kept.put(same_values, kept_style)
     with suppress(TypeError):
         kept.put(same_objects, kept_style)
-    computed_styles[element, pseudo_type] = _handed_out(kept_style)
+    computed_styles[element, pseudo_type] = handed_out(kept_style)
     return None
 
 
-def _handed_out(kept_style: _KeptStyle) -> ComputedStyle:
+def kept_style_of(style: ComputedStyle) -> KeptStyle | None:
+    """How ``style``, handed out in this render, can be handed out again; None if it can't.
+
+    Styles that depend on one document are not kept (see the module docstring).
+    """
+    kept_style: KeptStyle | None = getattr(getattr(style, _ORIGIN, style), _KEPT, None)
+    return kept_style
+
+
+def handed_out(kept_style: KeptStyle) -> ComputedStyle:
+    """The kept style for this document: itself, or this document's own copy of it."""
     if not kept_style.copied:
         return kept_style.style
     style = kept_style.style.copy()
