@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from weasyprint.css import StyleFor, get_all_computed_styles
 from weasyprint.css.properties import INITIAL_VALUES
-from weasyprint.formatting_structure.boxes import BlockBox
+from weasyprint.formatting_structure.boxes import BlockBox, LineBox
 from weasyprint.layout import absolute, block, inline, preferred
 from weasyprint.layout import page as page_layout
 from weasyprint.text import line_break
@@ -45,6 +45,7 @@ from dn_docs.pdf import (
     parsing,
     sections,
     styles,
+    widths,
 )
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, finisher, page_fingerprints
 from dn_docs.pdf.generations import Generations
@@ -325,6 +326,8 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     assert block.block_level_layout is sections._original
     assert StyleFor.set_computed_styles is styles._original
     assert StyleFor.__init__ is cascade._original_init
+    for module in widths._CALLERS:
+        assert module.shrink_to_fit is preferred.shrink_to_fit
     assert page_layout.margin_box_content_layout is margins._original
     assert absolute.absolute_box_layout is markers._original
     assert weasyprint.draw.draw_text is drawnlines._original_draw_text
@@ -495,6 +498,42 @@ def test_product_stylesheet_and_a_document_style_with_sibling_selectors() -> Non
     hits, misses = cascade.reuse.hits, cascade.reuse.misses
     _styles(sibling_styled, section_cascade=True)
     assert (cascade.reuse.hits, cascade.reuse.misses) == (hits, misses)
+
+
+FLOATS = """<html><body style="margin: 0"><div style="width: 300px">
+<span style="float: right">{}</span>Beside the float.</div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("text", "fits"),
+    [("Quinn Example-7", True), ("A float far too long to fit on one line " * 3, False)],
+)
+def test_floats_are_as_wide_as_weasyprint_makes_them(
+    text: str, fits: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The min-content width is only worked out when the float does not fit."""
+    html = FLOATS.format(text)
+    calls: list[Any] = []
+    min_content_width = preferred.min_content_width
+    monkeypatch.setattr(
+        preferred,
+        "min_content_width",
+        lambda *a, **k: calls.append(a) or min_content_width(*a, **k),
+    )
+    with widths.lazy_shrink_to_fit():
+        lazy = _float_boxes(_layout(html, []))
+    assert bool(calls) is not fits
+    assert lazy == _float_boxes(_layout(html, []))
+    assert len(calls) > 0
+
+
+def _float_boxes(document: weasyprint.Document) -> list[tuple[float, ...]]:
+    (page,) = document.pages
+    return [
+        (box.position_x, box.position_y, box.width, box.height)
+        for box in page._page_box.descendants()
+        if box.is_floated() or isinstance(box, LineBox)
+    ]
 
 
 def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ from .markers import shared_markers
 from .parsing import ParsedHTML, parse_sections
 from .sections import shared_section_layout
 from .styles import shared_styles
+from .widths import lazy_shrink_to_fit
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
 #: Fonts are subset (HarfBuzz when ``libharfbuzz-subset0`` is installed) and hinting
@@ -73,8 +74,9 @@ class WeasyPrintRenderer:
     styles (see :mod:`.styles`), broken lines (see :mod:`.linebreaks`), whole sections
     (see :mod:`.sections`), list markers (see :mod:`.markers`) and drawn lines (see
     :mod:`.drawnlines`); each page's running header and stamp are laid out once (see
-    :mod:`.margins`). Without it every document is parsed, laid out and drawn from
-    scratch.
+    :mod:`.margins`); a section's styles are handed out again (see :mod:`.cascade`); a
+    float's min-content width is left out where it cannot matter (see :mod:`.widths`).
+    Without it every document is parsed, laid out and drawn from scratch.
     """
 
     def __init__(self, reuse_layout: bool = True) -> None:
@@ -117,6 +119,7 @@ class WeasyPrintRenderer:
                         reuse.enter_context(shared_margin_boxes())
                         reuse.enter_context(shared_markers())
                         reuse.enter_context(shared_section_layout(root_attributes))
+                        reuse.enter_context(lazy_shrink_to_fit())
                     laid_out = html.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config
                     )
