@@ -366,6 +366,22 @@ def test_sections_moved_down_the_page_or_across_a_break_print_the_same_bytes(
     assert len(breaks) > 3
 
 
+@pytest.mark.parametrize("locale", ["en", "ar", "zh_Hans"])
+def test_sections_broken_across_pages_are_placed_again_where_the_room_is_the_same(
+    locale: str,
+) -> None:
+    """Another patient's document with the same content breaks in the same places."""
+    shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    for number in (1, 2):
+        composed = compose(parse_request(make_request(locale, patient=_patient(number))))
+        parts = sections.broken.hits
+        reused, from_scratch = shared.render(composed), fresh.render(composed)
+        assert reused.data == from_scratch.data, f"patient {number}: the PDFs differ"
+    # The part before each break and the rest after it, at least one break.
+    assert sections.broken.hits - parts >= 2
+    assert reused.pages >= 3
+
+
 PAGE_SIZED = """<html><head><style>@page { size: %s; margin: 0 }</style></head>
 <body><p class="half">Half the page wide.</p><p>As wide as the page.</p></body></html>"""
 

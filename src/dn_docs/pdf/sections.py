@@ -6,14 +6,19 @@ the risks, the signature blocks. WeasyPrint lays out each one afresh for every
 document. The warm renderer keeps a section's layout the first time it fits whole on a
 page, and places a copy of it wherever the same section starts again with at least as
 much room left on the page: in the next patient's document, shifted up or down.
+A section broken across pages is kept too, both parts: the part before the break is
+placed again where the same section starts with exactly the same room left, and the
+rest where the same rest starts a page with the same room. Documents whose content
+above is as tall, which is most documents of the same language and selection, break
+in the same places.
 
 What makes two sections the same: their HTML, the root element's attributes (language,
 direction, large print; the stylesheet's only selectors outside a section), the font
 configuration, the horizontal position and width, and the state of the page where
 they start (margins carried in, whether the page is empty, the space kept at the
 bottom). A layout is kept only when nothing in it depends on the page beyond that:
-no floats nearby, no fixed boxes, nothing broken to the next page. A section that
-does not fit, or starts beside a float, is laid out by WeasyPrint as usual.
+no floats nearby, no fixed boxes, no other box broken to the next page. A section
+that starts beside a float is laid out by WeasyPrint as usual.
 
 Every use gets its own copy of the boxes: drawing and tagging write into them. The
 copy's boxes point at the new document's elements, so nothing from the earlier
@@ -55,12 +60,15 @@ class _KeptLayout:
     element: Any  # the section element it was laid out from
     position_y: float
     extent: float  # from where the section starts to the bottom of its margin box
+    resume_at: Any  # where the rest starts on the next page; None when it fits whole
     next_page: Any
     adjoining_margins: tuple[float, ...]
     collapsing_through: bool
 
 
 reuse = Reuse()
+#: Of those, the parts of sections broken across pages.
+broken = Reuse()
 kept: Generations[_KeptLayout] = Generations(GENERATION_SECTIONS)
 _original: BlockLevelLayout = block.block_level_layout
 _document_key: Hashable = None
@@ -89,6 +97,12 @@ def copy_layout(box: Any, elements: dict[int, Any]) -> Any:
         # Drawing updates the line it draws (see linebreaks).
         new.pango_layout = copy.copy(layout)
     return new
+
+
+def _frozen_skip_stack(skip_stack: dict[int, Any] | None) -> Hashable:
+    if skip_stack is None:
+        return None
+    return tuple(sorted((index, _frozen_skip_stack(rest)) for index, rest in skip_stack.items()))
 
 
 def _floats_reach(context: Any, position_y: float) -> bool:
@@ -133,7 +147,6 @@ def _shared_block_level_layout(
         # Not an anonymous box or a pseudo-element of the section's.
         or not isinstance(box.style, ComputedStyle)
         or box.style.pseudo_type is not None
-        or skip_stack is not None
         or absolute_boxes is None
         or fixed_boxes is None
         or first_letter_style is not None
@@ -159,9 +172,16 @@ def _shared_block_level_layout(
         truncates_margins and context.forced_break,
         bottom_space,
     )
-    layout = kept.get(key)
-    if layout is not None and layout.extent <= room:
+    # A section that fits whole fits wherever there is as much room; a broken one
+    # breaks in the same place only with the same room (and the same part before).
+    broken_key = (*key, _frozen_skip_stack(skip_stack), room)
+    layout = kept.get(key) if skip_stack is None else None
+    if layout is None or layout.extent > room:
+        layout = kept.get(broken_key)
+    if layout is not None and (layout.resume_at is not None or layout.extent <= room):
         reuse.hits += 1
+        if layout.resume_at is not None or skip_stack is not None:
+            broken.hits += 1
         return _place(layout, box, start_y, absolute_boxes)
 
     reuse.misses += 1
@@ -169,12 +189,13 @@ def _shared_block_level_layout(
     broken_out_of_flow = len(context.broken_out_of_flow)
     result = _original(*arguments)
     new_box, resume_at, next_page, next_margins, collapsing_through, _ = result
-    if new_box is None or resume_at is not None:
+    if new_box is None:
         return result
+    whole = skip_stack is None and resume_at is None
     extent = new_box.position_y + new_box.margin_height() - start_y
     added, inside = absolute_boxes[counts[0] :], list(_placeholders(new_box))
     if (
-        extent <= room
+        (extent <= room or not whole)
         # WeasyPrint passes one list for both at the page's root.
         and (fixed_boxes is absolute_boxes or len(fixed_boxes) == counts[1])
         and len(context.excluded_shapes) == counts[2]
@@ -184,12 +205,13 @@ def _shared_block_level_layout(
         and all(a is b and not a._layout_done for a, b in zip(added, inside, strict=True))
     ):
         kept.put(
-            key,
+            key if whole else broken_key,
             _KeptLayout(
                 box=copy_layout(new_box, {}),
                 element=box.element,
                 position_y=start_y,
                 extent=extent,
+                resume_at=copy.deepcopy(resume_at),
                 next_page=dict(next_page),
                 adjoining_margins=tuple(next_margins),
                 collapsing_through=collapsing_through,
@@ -210,7 +232,7 @@ def _place(
     absolute_boxes.extend(_placeholders(new_box))
     return (
         new_box,
-        None,
+        copy.deepcopy(kept.resume_at),
         dict(kept.next_page),
         list(kept.adjoining_margins),
         kept.collapsing_through,
