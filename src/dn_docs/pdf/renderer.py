@@ -29,6 +29,7 @@ from .fetcher import RefusedURLError, SandboxFetcher
 from .linebreaks import shared_line_breaking
 from .margins import shared_margin_boxes
 from .markers import shared_markers
+from .pagelist import page_references_kept
 from .parsing import ParsedHTML, parse_sections
 from .sections import shared_section_layout
 from .styles import shared_styles
@@ -126,6 +127,7 @@ class WeasyPrintRenderer:
                 with ExitStack() as reuse:
                     if self.reuse_layout:
                         reuse.enter_context(shared_drawing())
+                        reuse.enter_context(page_references_kept())
                     data = laid_out.write_pdf(
                         finisher=finisher(seal, compress=not options["uncompressed_pdf"]),
                         **options,

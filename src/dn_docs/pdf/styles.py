@@ -93,6 +93,14 @@ def _frozen(value: Any) -> Hashable:
     return hashable
 
 
+def _weight_key(weight: tuple[Any, Any, Any]) -> Hashable:
+    # (precedence, layer, specificity); an @page rule's specificity is a list.
+    precedence, layer, specificity = weight
+    if type(specificity) is list:
+        return (precedence, layer, tuple(specificity))
+    return weight
+
+
 def _depends_on_document(value: Any) -> bool:
     # A Dimension is a named tuple: its unit first.
     if getattr(value, "unit", None) in VIEWPORT_UNITS or isinstance(value, Pending):
@@ -127,11 +135,11 @@ def _shared_set_computed_styles(
         *context,
         tuple(cascaded),
         tuple([id(value) for value, _ in declarations]),
-        tuple([weight for _, weight in declarations]),
+        tuple([_weight_key(weight) for _, weight in declarations]),
     )
     try:
         kept_style = kept.get(same_objects)
-    except TypeError:  # a weight that is a list: found by contents only
+    except TypeError:  # another unhashable weight: found by contents only
         kept_style = None
     if kept_style is None:
         same_values = (*context, declarations_key(cascaded))
