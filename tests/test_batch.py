@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import hashlib
@@ -18,7 +19,9 @@ from batch_support import RedisServer, Workers, clinic_defaults, write_batch
 from click.testing import CliRunner
 from helpers import Pdf
 
-from dn_docs.batch import LocalDispatcher, run_batch
+from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
+from dn_docs.batch.inputs import plan
+from dn_docs.batch.jobs import payload
 from dn_docs.cli import main
 
 SHARED_REDIS = "redis://127.0.0.1:6379/15"
@@ -186,6 +189,24 @@ def test_200_row_mixed_batch_on_real_workers(
     assert stored and b"Patient Number" not in stored and b"ID-1" not in stored
     logs = workers.log(0) + workers.log(1)
     assert "Patient Number" not in logs and "1940-01-01" not in logs
+
+
+@pytest.mark.broker
+def test_monitoring_sees_the_job_file_not_the_patient(tmp_path: Path, shared_redis: str) -> None:
+    """celery inspect, Flower and task events show a message's argsrepr header."""
+    from worker import create_app
+
+    source = tmp_path / "one.csv"
+    write_batch(source, rows=1)
+    jobs, _ = plan(source, clinic_defaults())
+    dispatcher = CeleryDispatcher(create_app(shared_redis), queue="nobody-listens")
+    dispatcher._send(payload(jobs[0], tmp_path, dt.datetime(2026, 11, 21, tzinfo=dt.UTC)))
+    (raw,) = redis.Redis.from_url(shared_redis).lrange("nobody-listens", 0, -1)
+    message = json.loads(raw)
+    assert message["headers"]["argsrepr"] == f"[{jobs[0].file_name!r}]"
+    assert message["headers"]["kwargsrepr"] == "{}"
+    # The job itself still carries the request the worker renders.
+    assert b"Patient Number 0" in base64.b64decode(message["body"])
 
 
 @pytest.mark.broker

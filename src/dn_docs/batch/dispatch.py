@@ -93,7 +93,16 @@ class CeleryDispatcher:
 
     def _send(self, payload: dict[str, Any]) -> str:
         task_id = str(uuid.uuid4())
-        self.app.send_task("dn_docs.render", args=[payload], task_id=task_id, queue=self.queue)
+        self.app.send_task(
+            "dn_docs.render",
+            args=[payload],
+            task_id=task_id,
+            queue=self.queue,
+            # What monitoring (celery inspect, Flower, task events) shows of the job:
+            # Celery's default is the arguments themselves, the patient's request.
+            argsrepr=f"[{payload['file']!r}]",
+            kwargsrepr="{}",
+        )
         return task_id
 
     def _server_id(self) -> str:
