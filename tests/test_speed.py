@@ -47,6 +47,7 @@ from dn_docs.pdf import (
     parsing,
     sections,
     styles,
+    subsets,
     widths,
 )
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, finisher, page_fingerprints
@@ -345,6 +346,7 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     assert block.block_level_layout is sections._original
     assert StyleFor.set_computed_styles is styles._original
     assert StyleFor.__init__ is cascade._original_init
+    assert weasyprint.pdf.fonts.Font.subset is subsets._original
     for module in widths._CALLERS:
         assert module.shrink_to_fit is preferred.shrink_to_fit
     assert page_layout.margin_box_content_layout is margins._original
@@ -569,6 +571,63 @@ def _float_boxes(document: weasyprint.Document) -> list[tuple[float, ...]]:
         for box in page._page_box.descendants()
         if box.is_floated() or isinstance(box, LineBox)
     ]
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "ja", "en"])
+def test_font_subsets_are_made_once_for_the_same_glyphs(locale: str) -> None:
+    """Another patient, the same content: the script's fonts are cut to the same glyphs."""
+    shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    for number in (1, 2):
+        composed = compose(parse_request(make_request(locale, patient=_patient(number))))
+        hits, misses = subsets.reuse.hits, subsets.reuse.misses
+        reused = shared.render(composed)
+        assert reused.data == fresh.render(composed).data, f"patient {number}"
+    # The same glyphs of the regular and the bold face.
+    assert subsets.reuse.hits - hits >= 2
+    assert Pdf(reused.data).contains(_patient(2)["name"])
+    # New letters in a name: the subset of the name's font is made afresh.
+    patient = {**_patient(3), "name": "Żaneta Ørsted-Quigley"}
+    composed = compose(parse_request(make_request(locale, patient=patient)))
+    misses = subsets.reuse.misses
+    reused = shared.render(composed)
+    assert reused.data == fresh.render(composed).data
+    assert subsets.reuse.misses > misses
+    assert Pdf(reused.data).contains("Żaneta Ørsted-Quigley")
+
+
+def test_a_kept_subset_is_only_used_for_the_font_file_it_was_made_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(subsets, "kept", Generations(100))
+    shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    composed = compose(parse_request(make_request("ko")))
+    shared.render(composed)
+    for subset in subsets.kept.newer.values():
+        subset.file_crc ^= 1  # as if made from another file with the same name and length
+    hits = subsets.reuse.hits
+    assert shared.render(composed).data == fresh.render(composed).data
+    assert subsets.reuse.hits == hits
+
+
+def test_a_kept_subset_is_compressed_once() -> None:
+    shared = WeasyPrintRenderer()
+    composed = compose(parse_request(make_request("zh_Hans")))
+    shared.render(composed)
+    calls: list[int] = []
+
+    def counted(data: bytes, level: int) -> bytes:
+        calls.append(len(data))
+        return zlib.compress(data, level)
+
+    (subset, *_) = subsets.kept.newer.values()
+    first = subsets.compressed(subset.data, COMPRESSION_LEVEL, counted)
+    assert subsets.compressed(subset.data, COMPRESSION_LEVEL, counted) is first
+    assert zlib.decompress(first) == subset.data
+    assert calls in ([], [len(subset.data)])  # compressed once, here or while rendering
+    # Other bytes, even equal ones, are compressed as they come.
+    copy = bytes(bytearray(subset.data))
+    assert subsets.compressed(copy, COMPRESSION_LEVEL, counted) == first
+    assert calls[-1] == len(subset.data)
 
 
 def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

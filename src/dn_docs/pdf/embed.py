@@ -15,6 +15,7 @@ from typing import Any
 
 import pydyf
 
+from . import subsets
 from .fingerprint import text_fingerprint
 
 # pydyf compresses at zlib's level 9. On the large font files of CJK documents that
@@ -122,7 +123,7 @@ def _precompress(pdf: pydyf.PDF) -> None:
 
 
 def _compress(stream: pydyf.Stream) -> None:
-    stream.stream = [zlib.compress(_stream_bytes(stream), COMPRESSION_LEVEL)]
+    stream.stream = [subsets.compressed(_stream_bytes(stream), COMPRESSION_LEVEL, zlib.compress)]
     stream.extra["Filter"] = "/FlateDecode"
     stream.compress = False
 

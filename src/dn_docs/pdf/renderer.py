@@ -33,6 +33,7 @@ from .pagelist import page_references_kept
 from .parsing import ParsedHTML, parse_sections
 from .sections import shared_section_layout
 from .styles import shared_styles
+from .subsets import shared_subsets
 from .widths import lazy_shrink_to_fit
 
 #: Options passed to every ``write_pdf`` call (see ``weasyprint.DEFAULT_OPTIONS``).
@@ -128,6 +129,7 @@ class WeasyPrintRenderer:
                     if self.reuse_layout:
                         reuse.enter_context(shared_drawing())
                         reuse.enter_context(page_references_kept())
+                        reuse.enter_context(shared_subsets())
                     data = laid_out.write_pdf(
                         finisher=finisher(seal, compress=not options["uncompressed_pdf"]),
                         **options,
