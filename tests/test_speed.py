@@ -37,6 +37,7 @@ from dn_docs.compose import compose
 from dn_docs.pdf import (
     WeasyPrintRenderer,
     cascade,
+    cells,
     default_renderer,
     drawnlines,
     embed,
@@ -256,7 +257,7 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         seal = record_file(composed, when) if kind == "consent" else None
         hits, placed, drawn = linebreaks.reuse.hits, sections.reuse.hits, drawnlines.reuse.hits
         shared_styles, running, bullets = styles.reuse.hits, margins.reuse.hits, markers.reuse.hits
-        cascaded = cascade.reuse.hits
+        cascaded, cells_placed = cascade.reuse.hits, cells.reuse.hits
         reused = shared.render(composed, seal)
         assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
         assert sections.reuse.hits > placed, f"{locale}: no section was reused"
@@ -264,6 +265,7 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         assert styles.reuse.hits > shared_styles, f"{locale}: no style was shared"
         assert markers.reuse.hits > bullets, f"{locale}: no list marker was reused"
         assert cascade.reuse.hits > cascaded, f"{locale}: no section's styles were reused"
+        assert cells.reuse.hits - cells_placed >= 8, f"{locale}: too few table cells reused"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
         # The running header and the stamp of every page after the first.
@@ -347,6 +349,7 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     assert StyleFor.set_computed_styles is styles._original
     assert StyleFor.__init__ is cascade._original_init
     assert weasyprint.pdf.fonts.Font.subset is subsets._original
+    assert block.block_container_layout is cells._original
     for module in widths._CALLERS:
         assert module.shrink_to_fit is preferred.shrink_to_fit
     assert page_layout.margin_box_content_layout is margins._original
@@ -628,6 +631,48 @@ def test_a_kept_subset_is_compressed_once() -> None:
     copy = bytes(bytearray(subset.data))
     assert subsets.compressed(copy, COMPRESSION_LEVEL, counted) == first
     assert calls[-1] == len(subset.data)
+
+
+TABLES = """<html><head><style>@page {{ size: {size}; margin: 10mm }}
+td {{ border: 1px solid; padding: 2px }} .wide td {{ font-weight: bold }}
+.full {{ width: 100% }}</style></head>
+<body>{body}</body></html>"""
+
+
+def _cell_boxes(document: weasyprint.Document) -> list[tuple[Any, ...]]:
+    return [
+        (number, box.element_tag, box.position_x, box.position_y, box.width, box.height)
+        for number, page in enumerate(document.pages)
+        for box in page._page_box.descendants()
+        if box.element_tag in ("td", "span") or isinstance(box, LineBox)
+    ]
+
+
+def test_table_cells_laid_out_once_are_placed_as_weasyprint_lays_them_out() -> None:
+    """The same cells lower down, in wider columns, under other rules, across a break."""
+    row = "<tr><td>Treatment date</td><td>21 November 2026, <span>09:30</span></td></tr>"
+    documents = [
+        TABLES.format(size="A6", body=f"<table>{row * 3}</table>"),
+        TABLES.format(size="A6", body=f"<p>Above.</p><table>{row * 3}</table>"),
+        # The same styles, but wider columns.
+        TABLES.format(size="A6 landscape", body=f"<table class='full'>{row * 3}</table>"),
+        TABLES.format(size="A5 landscape", body=f"<table class='full'>{row * 3}</table>"),
+        TABLES.format(size="A6", body=f"<table class='wide'>{row * 3}</table>"),
+        TABLES.format(size="A6", body=f"<table>{row * 40}</table>"),
+    ]
+    sheet = weasyprint.CSS(string="")
+    placed = cells.reuse.hits
+    for html in documents:
+        with styles.shared_styles(), cells.shared_cells():
+            reused = _cell_boxes(_layout(html, [sheet]))
+        fresh = _cell_boxes(_layout(html, [sheet]))
+        assert [box[:2] for box in reused] == [box[:2] for box in fresh]
+        # A placed copy is moved by the difference of two positions: the same place to
+        # within a float's last bits, far below the micrometre a PDF coordinate keeps.
+        places = [value for box in reused for value in box[2:]]
+        assert places == pytest.approx([value for box in fresh for value in box[2:]], abs=1e-9)
+    assert cells.reuse.hits - placed > 40
+    assert len({page for page, *_ in reused}) > 1  # the long table broke across pages
 
 
 def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from .. import fonts, resources
 from ..compose import ComposedDocument
 from ..errors import RenderError, ResourceFetchError
 from .cascade import independent_of_siblings, shared_cascade
+from .cells import shared_cells
 from .diagnostics import watched_render
 from .drawnlines import shared_drawing
 from .embed import Sealer, finisher
@@ -121,6 +122,7 @@ class WeasyPrintRenderer:
                         reuse.enter_context(shared_margin_boxes())
                         reuse.enter_context(shared_markers())
                         reuse.enter_context(shared_section_layout(root_attributes))
+                        reuse.enter_context(shared_cells())
                         reuse.enter_context(lazy_shrink_to_fit())
                     laid_out = html.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config

@@ -105,7 +105,8 @@ def _frozen_skip_stack(skip_stack: dict[int, Any] | None) -> Hashable:
     return tuple(sorted((index, _frozen_skip_stack(rest)) for index, rest in skip_stack.items()))
 
 
-def _floats_reach(context: Any, position_y: float) -> bool:
+def floats_reach(context: Any, position_y: float) -> bool:
+    """Whether a float of the page reaches down past ``position_y``."""
     return any(
         shape.position_y + shape.margin_height() > position_y for shape in context.excluded_shapes
     )
@@ -153,7 +154,7 @@ def _shared_block_level_layout(
         or first_line_style is not None
         or discard
         or max_lines is not None
-        or _floats_reach(context, box.position_y)
+        or floats_reach(context, box.position_y)
     ):
         return _original(*arguments)
 
