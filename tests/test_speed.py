@@ -17,6 +17,7 @@ import zlib
 from typing import Any
 from xml.etree import ElementTree
 
+import cssselect2
 import pikepdf
 import pydyf
 import pytest
@@ -297,6 +298,19 @@ def test_sections_parsed_once_build_the_tree_of_the_whole_document(
             html = compose(parse_request(request)).html
             assert _tree(parsing.parse_sections(html)) == _tree(parsing.parse_html(html)), locale
         assert parsing.reuse.hits - hits >= 3, locale
+
+
+def test_a_parsed_document_finds_its_elements_as_cssselect2_does() -> None:
+    html = compose(parse_request(make_request("ar", options={"bilingual": True}))).html
+    root = parsing.ParsedHTML(parsing.parse_sections(html), default_renderer().base_url, None)
+    wrapper = cssselect2.ElementWrapper.from_html_root(root.etree_element)
+    for selectors in [("style", "link"), ("title", "meta", "link"), ("p",), ("td", "th")]:
+        found = [each.etree_element for each in root.wrapper_element.query_all(*selectors)]
+        assert found == [each.etree_element for each in wrapper.query_all(*selectors)]
+        assert found
+    # Anything but tag names is matched by cssselect2 itself.
+    found = [each.etree_element for each in root.wrapper_element.query_all("td .value")]
+    assert found and found == [each.etree_element for each in wrapper.query_all("td .value")]
 
 
 @settings(max_examples=30, deadline=None)
