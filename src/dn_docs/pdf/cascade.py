@@ -41,9 +41,7 @@ from .styles import KeptStyle, handed_out, kept_style_of
 GENERATION_SECTION_STYLES = 1_000
 
 # What lets a rule match an element because of its siblings or its children.
-_STRUCTURAL = re.compile(
-    r"[+~]|:(?:first|last|only|nth)-|:nth-|:empty\b|:has\(|:(?:first|last)-of-type", re.I
-)
+_STRUCTURAL = re.compile(r"[+~]|:(?:first|last|only|nth)-|:empty\b|:has\(", re.I)
 
 
 @dataclass(frozen=True)
