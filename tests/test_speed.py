@@ -14,6 +14,7 @@ import io
 import re
 import subprocess
 import zlib
+from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree
 
@@ -115,15 +116,26 @@ def test_record_written_in_one_pass_matches_the_pdf_read_back() -> None:
             assert spec.EF.F.read_bytes() == embedded
 
 
-def test_objects_serialized_once_write_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pydyf would make each object's bytes twice (the file, then the /ID hash)."""
-    composed = compose(parse_request(make_request("ar")))
+def _archival_writer(locale: str) -> tuple[Callable[[], bytes], dict[str, Any]]:
+    """Writes one laid-out consent as the renderer does, each time it is called."""
+    composed = compose(parse_request(make_request(locale)))
     seal = record_file(composed, dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC))
     laid_out = _layout(composed.html, [default_renderer().stylesheet])
     options = {"pdf_identifier": composed.text_hash[:32].encode("ascii"), "pdf_variant": "pdf/a-3u"}
-    once = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+
+    def write() -> bytes:
+        data: bytes = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+        return data
+
+    return write, options
+
+
+def test_objects_serialized_once_write_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydyf would make each object's bytes twice (the file, then the /ID hash)."""
+    write, options = _archival_writer("ar")
+    once = write()
     monkeypatch.setattr(embed, "_serialize_once", lambda pdf: None)
-    twice = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    twice = write()
     assert once == twice
     with pikepdf.open(io.BytesIO(once)) as pdf:
         assert bytes(pdf.trailer.ID[0]) == options["pdf_identifier"]
@@ -132,13 +144,10 @@ def test_objects_serialized_once_write_the_same_bytes(monkeypatch: pytest.Monkey
 
 def test_object_stream_made_once_holds_the_same_objects(monkeypatch: pytest.MonkeyPatch) -> None:
     """pydyf would compress the object stream twice at level 9 (the file, the /ID hash)."""
-    composed = compose(parse_request(make_request("es")))
-    seal = record_file(composed, dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC))
-    laid_out = _layout(composed.html, [default_renderer().stylesheet])
-    options = {"pdf_identifier": composed.text_hash[:32].encode("ascii"), "pdf_variant": "pdf/a-3u"}
-    once = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    write, options = _archival_writer("es")
+    once = write()
     monkeypatch.setattr(embed, "_compress_streams_added_while_writing", lambda pdf: None)
-    by_pydyf = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
+    by_pydyf = write()
     assert once != by_pydyf
     with pikepdf.open(io.BytesIO(once)) as ours, pikepdf.open(io.BytesIO(by_pydyf)) as theirs:
         assert len(ours.objects) == len(theirs.objects) > 30

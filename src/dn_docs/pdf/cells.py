@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from weasyprint.css import AnonymousStyle
@@ -29,7 +28,7 @@ from weasyprint.layout import block
 from .generations import Generations, Reuse
 from .linebreaks import font_config_serial
 from .patching import swapped
-from .sections import copy_layout, floats_reach
+from .sections import KeptLayout, floats_reach, kept_layout, placed
 from .styles import kept_style_of
 
 #: Cell layouts are kept in two generations of at most this many (see
@@ -38,20 +37,8 @@ GENERATION_CELLS = 2_000
 
 BlockContainerLayout = Callable[..., tuple[Any, ...]]
 
-
-@dataclass(frozen=True)
-class _KeptCell:
-    box: Any  # the laid-out cell, never handed out itself
-    elements: tuple[Any, ...]  # the elements of the cell's boxes, in tree order
-    position_y: float
-    extent: float  # from the cell's top to the bottom of its margin box
-    next_page: dict[str, Any]
-    adjoining_margins: tuple[float, ...]
-    collapsing_through: bool
-
-
 reuse = Reuse()
-kept: Generations[_KeptCell] = Generations(GENERATION_CELLS)
+kept: Generations[KeptLayout] = Generations(GENERATION_CELLS)
 _original: BlockContainerLayout = block.block_container_layout
 
 
@@ -96,6 +83,7 @@ def _shared_block_container_layout(
     discard: bool,
     max_lines: int | None,
 ) -> tuple[Any, ...]:
+    # WeasyPrint's own arguments, passed on as they came.
     arguments = (
         context,
         box,
@@ -110,9 +98,11 @@ def _shared_block_container_layout(
         discard,
         max_lines,
     )
+    if type(box) is not boxes.TableCellBox or skip_stack is not None:
+        return _original(*arguments)
+    signature = _signature(box)
     if (
-        type(box) is not boxes.TableCellBox
-        or skip_stack is not None
+        signature is None
         or adjoining_margins
         or first_letter_style is not None
         or first_line_style is not None
@@ -120,9 +110,6 @@ def _shared_block_container_layout(
         or max_lines is not None
         or floats_reach(context, box.position_y)
     ):
-        return _original(*arguments)
-    signature = _signature(box)
-    if signature is None:
         return _original(*arguments)
     start_y = box.position_y
     room = context.page_bottom - bottom_space - start_y
@@ -138,12 +125,13 @@ def _shared_block_container_layout(
     cell = kept.get(key)
     if cell is not None and cell.extent <= room:
         reuse.hits += 1
-        return _place(cell, box, start_y)
+        # The same boxes in the same order: their elements pair up.
+        return placed(cell, _elements(box), start_y)
 
     reuse.misses += 1
     counts = (len(absolute_boxes), len(fixed_boxes), len(context.excluded_shapes))
     result = _original(*arguments)
-    new_box, resume_at, next_page, next_margins, collapsing_through, _ = result
+    new_box, resume_at, *_ = result
     if new_box is None or resume_at is not None:
         return result
     extent = new_box.position_y + new_box.margin_height() - start_y
@@ -152,37 +140,12 @@ def _shared_block_container_layout(
         len(fixed_boxes),
         len(context.excluded_shapes),
     ):
-        kept.put(
-            key,
-            _KeptCell(
-                box=copy_layout(new_box, {}),
-                elements=tuple(each.element for each in box.descendants(placeholders=True)),
-                position_y=start_y,
-                extent=extent,
-                next_page=dict(next_page),
-                adjoining_margins=tuple(next_margins),
-                collapsing_through=collapsing_through,
-            ),
-        )
+        kept.put(key, kept_layout(result, _elements(box), start_y, extent))
     return result
 
 
-def _place(cell: _KeptCell, box: Any, start_y: float) -> tuple[Any, ...]:
-    # The same boxes in the same order: their elements pair up.
-    elements = {
-        id(old): each.element
-        for old, each in zip(cell.elements, box.descendants(placeholders=True), strict=True)
-    }
-    new_box = copy_layout(cell.box, elements)
-    new_box.translate(dx=0, dy=start_y - cell.position_y)
-    return (
-        new_box,
-        None,
-        dict(cell.next_page),
-        list(cell.adjoining_margins),
-        cell.collapsing_through,
-        None,
-    )
+def _elements(cell: Any) -> Iterator[Any]:
+    return (each.element for each in cell.descendants(placeholders=True))
 
 
 @contextmanager

@@ -28,7 +28,7 @@ document is told apart from its own when bookmarks and tags are made.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -55,21 +55,56 @@ BlockLevelLayout = Callable[..., tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
-class _KeptLayout:
-    box: Any  # the laid-out section, never handed out itself
-    element: Any  # the section element it was laid out from
+class KeptLayout:
+    """A laid-out block kept to be placed again: a section here, a table cell in .cells."""
+
+    box: Any  # the laid-out block, never handed out itself
+    elements: tuple[Any, ...]  # what it was laid out from, in the order a new block's pair up
     position_y: float
-    extent: float  # from where the section starts to the bottom of its margin box
+    extent: float  # from where the block starts to the bottom of its margin box
     resume_at: Any  # where the rest starts on the next page; None when it fits whole
     next_page: Any
     adjoining_margins: tuple[float, ...]
     collapsing_through: bool
 
 
+def kept_layout(
+    result: tuple[Any, ...], elements: Iterable[Any], start_y: float, extent: float
+) -> KeptLayout:
+    """What to keep of WeasyPrint's ``result`` for a block laid out from ``elements``."""
+    new_box, resume_at, next_page, adjoining_margins, collapsing_through, _ = result
+    return KeptLayout(
+        box=copy_layout(new_box, {}),
+        elements=tuple(elements),
+        position_y=start_y,
+        extent=extent,
+        resume_at=copy.deepcopy(resume_at),
+        next_page=dict(next_page),
+        adjoining_margins=tuple(adjoining_margins),
+        collapsing_through=collapsing_through,
+    )
+
+
+def placed(kept: KeptLayout, elements: Iterable[Any], start_y: float) -> tuple[Any, ...]:
+    """A copy of ``kept`` on this block's ``elements``, moved to ``start_y``, as WeasyPrint
+    returns a layout."""
+    pairs = {id(old): new for old, new in zip(kept.elements, elements, strict=True)}
+    new_box = copy_layout(kept.box, pairs)
+    new_box.translate(dx=0, dy=start_y - kept.position_y)
+    return (
+        new_box,
+        copy.deepcopy(kept.resume_at),
+        dict(kept.next_page),
+        list(kept.adjoining_margins),
+        kept.collapsing_through,
+        None,
+    )
+
+
 reuse = Reuse()
 #: Of those, the parts of sections broken across pages.
 broken = Reuse()
-kept: Generations[_KeptLayout] = Generations(GENERATION_SECTIONS)
+kept: Generations[KeptLayout] = Generations(GENERATION_SECTIONS)
 _original: BlockLevelLayout = block.block_level_layout
 _document_key: Hashable = None
 
@@ -183,13 +218,16 @@ def _shared_block_level_layout(
         reuse.hits += 1
         if layout.resume_at is not None or skip_stack is not None:
             broken.hits += 1
-        return _place(layout, box, start_y, absolute_boxes)
+        # The same HTML: the elements pair up.
+        result = placed(layout, box.element.iter(), start_y)
+        absolute_boxes.extend(_placeholders(result[0]))
+        return result
 
     reuse.misses += 1
     counts = (len(absolute_boxes), len(fixed_boxes), len(context.excluded_shapes))
     broken_out_of_flow = len(context.broken_out_of_flow)
     result = _original(*arguments)
-    new_box, resume_at, next_page, next_margins, collapsing_through, _ = result
+    new_box, resume_at, *_ = result
     if new_box is None:
         return result
     whole = skip_stack is None and resume_at is None
@@ -206,39 +244,9 @@ def _shared_block_level_layout(
         and all(a is b and not a._layout_done for a, b in zip(added, inside, strict=True))
     ):
         kept.put(
-            key if whole else broken_key,
-            _KeptLayout(
-                box=copy_layout(new_box, {}),
-                element=box.element,
-                position_y=start_y,
-                extent=extent,
-                resume_at=copy.deepcopy(resume_at),
-                next_page=dict(next_page),
-                adjoining_margins=tuple(next_margins),
-                collapsing_through=collapsing_through,
-            ),
+            key if whole else broken_key, kept_layout(result, box.element.iter(), start_y, extent)
         )
     return result
-
-
-def _place(
-    kept: _KeptLayout, box: Any, start_y: float, absolute_boxes: list[Any]
-) -> tuple[Any, ...]:
-    # The kept section and this one come from the same HTML, so their elements pair up.
-    elements = {
-        id(old): new for old, new in zip(kept.element.iter(), box.element.iter(), strict=True)
-    }
-    new_box = copy_layout(kept.box, elements)
-    new_box.translate(dx=0, dy=start_y - kept.position_y)
-    absolute_boxes.extend(_placeholders(new_box))
-    return (
-        new_box,
-        copy.deepcopy(kept.resume_at),
-        dict(kept.next_page),
-        list(kept.adjoining_margins),
-        kept.collapsing_through,
-        None,
-    )
 
 
 @contextmanager
