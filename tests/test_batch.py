@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 import redis
 from batch_support import RedisServer, Workers, clinic_defaults, write_batch
@@ -22,6 +23,7 @@ from helpers import Pdf
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
 from dn_docs.batch.inputs import plan
 from dn_docs.batch.jobs import payload
+from dn_docs.batch.outputs import Entry, PrintStacks
 from dn_docs.cli import main
 
 SHARED_REDIS = "redis://127.0.0.1:6379/15"
@@ -52,11 +54,21 @@ def check_outputs(folder: Path, expected_docs: int) -> list[dict]:
     return entries
 
 
+def page_contents(pdf: pikepdf.Pdf) -> list[bytes]:
+    return [page.Contents.read_bytes() for page in pdf.pages]
+
+
 def check_merged(folder: Path, entries: list[dict]) -> None:
-    """Each merged print stack holds every page of its kind."""
+    """Each merged print stack holds every page of its kind, documents in row order."""
     for kind in ("consent", "aftercare"):
-        merged = Pdf((folder / f"merged-{kind}.pdf").read_bytes())
-        assert merged.pages == sum(e["pages"] for e in entries if e["kind"] == kind)
+        expected: list[bytes] = []
+        for entry in entries:  # the manifest lists documents in row order
+            if entry["kind"] == kind and entry["status"] == "done":
+                with pikepdf.open(folder / entry["file"]) as document:
+                    expected += page_contents(document)
+        with pikepdf.open(folder / f"merged-{kind}.pdf") as merged:
+            assert len(merged.pages) == sum(e["pages"] for e in entries if e["kind"] == kind)
+            assert page_contents(merged) == expected
 
 
 @pytest.fixture
@@ -122,6 +134,46 @@ def test_local_batch_writes_pdfs_manifest_merged_and_errors(tmp_path: Path) -> N
     assert all(e["field"] == "session.areas[1]" and "must be one of" in e["reason"] for e in errors)
     assert (out / entries[0]["file"]).stat().st_mode & 0o777 == 0o600
     assert out.stat().st_mode & 0o777 == 0o700
+
+
+def test_print_stacks_join_documents_in_row_order_as_they_finish(tmp_path: Path) -> None:
+    # Each document's pages are told apart by their width; row 2 failed, and row 0 was
+    # done by an earlier run (resume).
+    widths = {0: [300, 301], 1: [310], 2: [320], 3: [330, 331, 332], 4: [340]}
+    order = []
+    for row, page_widths in widths.items():
+        with pikepdf.new() as document:
+            for width in page_widths:
+                document.add_blank_page(page_size=(width, 800))
+            document.save(tmp_path / f"{row}.pdf")
+        order.append(Entry(row, "consent", "en", f"{row}.pdf", "", status="pending"))
+    order[0].status = "done"
+
+    def stacked() -> list[int]:
+        stack = stacks.stacks.get("consent")
+        return [int(page.mediabox[2]) for page in stack.pages] if stack else []
+
+    with PrintStacks(tmp_path, order) as stacks:
+        for row, status in [(3, "done"), (1, "done"), (4, "done"), (2, "failed")]:
+            order[row].status = status
+            stacks.add(order[row])
+            if row == 3:  # rows 1 and 2 are not finished: nothing past row 0 is joined
+                assert stacked() == [300, 301]
+            if row == 1:
+                assert stacked() == [300, 301, 310]
+        assert stacked() == [300, 301, 310, 330, 331, 332, 340]  # before write
+        assert [path.name for path in stacks.write()] == ["merged-consent.pdf"]
+    with pikepdf.open(tmp_path / "merged-consent.pdf") as merged:
+        assert [int(page.mediabox[2]) for page in merged.pages] == [
+            300,
+            301,
+            310,
+            330,
+            331,
+            332,
+            340,
+        ]
+    assert not (tmp_path / "merged-aftercare.pdf").exists()
 
 
 def test_resume_renders_only_what_is_missing(tmp_path: Path) -> None:

@@ -105,45 +105,63 @@ def write_errors(folder: Path, errors: list[RowError], failed: list[Entry]) -> P
 class PrintStacks:
     """One print-ready PDF per kind of every finished document, in row order.
 
-    Each document is opened as soon as it is finished, while the rest of the batch is
-    still rendering, so only the joining and the writing wait for the last document.
+    ``order`` is every entry of the batch in row order. A document is joined onto its
+    stack as soon as it and every document before it of its kind are finished, while
+    the rest of the batch is still rendering, so only the last few documents and the
+    writing wait for the end of the batch.
     """
 
-    def __init__(self, folder: Path) -> None:
+    KINDS = ("consent", "aftercare")
+
+    def __init__(self, folder: Path, order: list[Entry]) -> None:
         self.folder = folder
-        self.sources: dict[str, pikepdf.Pdf] = {}
+        self.queues: dict[str, list[Entry]] = {
+            kind: [e for e in order if e.kind == kind] for kind in self.KINDS
+        }
+        self.joined: dict[str, int] = dict.fromkeys(self.KINDS, 0)
+        self.stacks: dict[str, pikepdf.Pdf] = {}
+        # qpdf copies a page's streams from its source file when the stack is saved.
+        self.sources: list[pikepdf.Pdf] = []
 
     def __enter__(self) -> PrintStacks:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for source in self.sources.values():
-            source.close()
+        for pdf in [*self.sources, *self.stacks.values()]:
+            pdf.close()
         self.sources.clear()
+        self.stacks.clear()
 
-    def _open(self, entry: Entry) -> pikepdf.Pdf:
-        if entry.file not in self.sources:
-            self.sources[entry.file] = pikepdf.open(inside(self.folder, entry.file))
-        return self.sources[entry.file]
+    def _join(self, kind: str, until_pending: bool) -> None:
+        """Join the finished documents of ``kind`` that are next in row order."""
+        queue = self.queues[kind]
+        while self.joined[kind] < len(queue):
+            entry = queue[self.joined[kind]]
+            if entry.status == "pending" and until_pending:
+                return
+            if entry.status == "done":
+                source = pikepdf.open(inside(self.folder, entry.file))
+                self.sources.append(source)
+                if kind not in self.stacks:
+                    self.stacks[kind] = pikepdf.new()
+                self.stacks[kind].pages.extend(source.pages)
+            self.joined[kind] += 1
 
     def add(self, entry: Entry) -> None:
-        """Open a finished document now; one that cannot be read fails in :meth:`write`."""
-        if entry.status == "done":
-            with contextlib.suppress(pikepdf.PdfError, OSError):
-                self._open(entry)
+        """Join what a finished document lets through; one that cannot be read fails in
+        :meth:`write`."""
+        with contextlib.suppress(pikepdf.PdfError, OSError):
+            self._join(entry.kind, until_pending=True)
 
-    def write(self, entries: list[Entry]) -> list[Path]:
+    def write(self) -> list[Path]:
         """Write ``merged-<kind>.pdf`` for each kind with a finished document."""
         written = []
-        for kind in ("consent", "aftercare"):
-            finished = [e for e in entries if e.kind == kind and e.status == "done"]
-            if not finished:
+        for kind in self.KINDS:
+            self._join(kind, until_pending=False)
+            if kind not in self.stacks:
                 continue
             buffer = io.BytesIO()
-            with pikepdf.new() as stack:
-                for entry in finished:
-                    stack.pages.extend(self._open(entry).pages)
-                stack.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            self.stacks[kind].save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
             written.append(
                 write_atomic(inside(self.folder, f"merged-{kind}.pdf"), buffer.getvalue())
             )

@@ -72,7 +72,7 @@ def run_batch(
     counts = {"done": 0, "failed": 0}
     total = len(todo)
 
-    with PrintStacks(folder) as stacks:
+    with PrintStacks(folder, manifest.ordered()) as stacks:
         last_save = time.monotonic()
 
         def on_result(key: str, result: dict[str, Any]) -> None:
@@ -98,6 +98,6 @@ def run_batch(
         entries = manifest.ordered()
         failed = [e for e in entries if e.status != "done"]
         write_errors(folder, row_errors, failed)
-        stacks.write(entries)
+        stacks.write()
     invalid_rows = len({e.row for e in row_errors})
     return BatchSummary(total, counts["done"], len(failed), skipped, invalid_rows, folder)
