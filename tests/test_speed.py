@@ -46,6 +46,7 @@ from dn_docs.pdf import (
     linebreaks,
     margins,
     markers,
+    objectstreams,
     pagelist,
     parsing,
     sections,
@@ -55,6 +56,7 @@ from dn_docs.pdf import (
 )
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, finisher, page_fingerprints
 from dn_docs.pdf.generations import Generations
+from dn_docs.pdf.renderer import ARCHIVAL_OPTIONS
 from dn_docs.record import read_record, record_file, verify
 from dn_docs.request import parse_request
 
@@ -121,7 +123,7 @@ def _archival_writer(locale: str) -> tuple[Callable[[], bytes], dict[str, Any]]:
     composed = compose(parse_request(make_request(locale)))
     seal = record_file(composed, dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC))
     laid_out = _layout(composed.html, [default_renderer().stylesheet])
-    options = {"pdf_identifier": composed.text_hash[:32].encode("ascii"), "pdf_variant": "pdf/a-3u"}
+    options = {"pdf_identifier": composed.text_hash[:32].encode("ascii"), **ARCHIVAL_OPTIONS}
 
     def write() -> bytes:
         data: bytes = laid_out.write_pdf(finisher=finisher(seal, compress=True), **options)
@@ -142,7 +144,40 @@ def test_objects_serialized_once_write_the_same_bytes(monkeypatch: pytest.Monkey
         assert len(pdf.pages) == Pdf(once).pages >= 2
 
 
-def test_object_stream_made_once_holds_the_same_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+def _object_streams(data: bytes) -> list[tuple[set[int], bytes]]:
+    """The object numbers each object stream of ``data`` holds, and its compressed bytes."""
+    streams = []
+    for header, body in re.findall(
+        rb"/Type /ObjStm([^>]*)>>\nstream\n(.*?)\nendstream", data, re.S
+    ):
+        count = int(re.search(rb"/N (\d+)", header)[1])
+        numbers = zlib.decompress(body).split(None, 2 * count)[: 2 * count : 2]
+        streams.append(({int(number) for number in numbers}, body))
+    return streams
+
+
+def _assert_same_objects(ours: pikepdf.Pdf, theirs: pikepdf.Pdf) -> None:
+    """The same objects, wherever in the file they are: object and xref streams aside."""
+
+    def placed_anywhere(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+        return [
+            o
+            for o in pdf.objects
+            if not (isinstance(o, pikepdf.Stream) and o.get("/Type") in ("/XRef", "/ObjStm"))
+        ]
+
+    mine, other = placed_anywhere(ours), placed_anywhere(theirs)
+    assert len(mine) == len(other) > 30
+    for one, two in zip(mine, other, strict=True):
+        if isinstance(one, pikepdf.Stream):
+            assert one.read_bytes() == two.read_bytes()
+        else:
+            assert repr(one) == repr(two)
+    # The second identifier hashes the file's bytes, object streams included.
+    assert bytes(ours.trailer.ID[0]) == bytes(theirs.trailer.ID[0])
+
+
+def test_object_streams_made_once_hold_the_same_objects(monkeypatch: pytest.MonkeyPatch) -> None:
     """pydyf would compress the object stream twice at level 9 (the file, the /ID hash)."""
     write, options = _archival_writer("es")
     once = write()
@@ -150,17 +185,36 @@ def test_object_stream_made_once_holds_the_same_objects(monkeypatch: pytest.Monk
     by_pydyf = write()
     assert once != by_pydyf
     with pikepdf.open(io.BytesIO(once)) as ours, pikepdf.open(io.BytesIO(by_pydyf)) as theirs:
-        assert len(ours.objects) == len(theirs.objects) > 30
-        for mine, other in zip(ours.objects, theirs.objects, strict=True):
-            if isinstance(mine, pikepdf.Stream) and mine.get("/Type") in ("/XRef", "/ObjStm"):
-                continue  # where the objects are in the file: the compressed sizes differ
-            if isinstance(mine, pikepdf.Stream):
-                assert mine.read_bytes() == other.read_bytes()
-            else:
-                assert repr(mine) == repr(other)
+        _assert_same_objects(ours, theirs)
         assert bytes(ours.trailer.ID[0]) == options["pdf_identifier"]
-    (object_stream,) = re.findall(rb"/Type /ObjStm[^>]*>>\nstream\n(.*?)\nendstream", once, re.S)
-    assert zlib.compress(zlib.decompress(object_stream), COMPRESSION_LEVEL) == object_stream
+    streams = _object_streams(once)
+    assert len(streams) == 2
+    for _, body in streams:
+        assert zlib.compress(zlib.decompress(body), COMPRESSION_LEVEL) == body
+
+
+def test_structure_elements_have_an_object_stream_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write, _ = _archival_writer("en")
+    apart = write()
+    monkeypatch.setattr(objectstreams, "structure_apart", lambda pdf: None)
+    by_pydyf = write()
+    (pages_part, _), (structure_part, _) = _object_streams(apart)
+    ((everything, _),) = _object_streams(by_pydyf)
+    assert pages_part | structure_part == everything and not pages_part & structure_part
+    with pikepdf.open(io.BytesIO(apart)) as ours, pikepdf.open(io.BytesIO(by_pydyf)) as theirs:
+        elements = {o.objgen[0] for o in ours.objects if o.get("/Type") == "/StructElem"}
+        assert structure_part == elements and len(elements) > 100
+        # What the pages need is all outside the structure elements' stream.
+        for page in ours.pages:
+            for name in ("/Resources", "/Contents", "/Annots"):
+                if name in page.obj and page.obj[name].is_indirect:
+                    assert page.obj[name].objgen[0] not in structure_part
+            for font in page.obj.Resources.Font.values():
+                assert font.objgen[0] not in structure_part
+        _assert_same_objects(ours, theirs)
+    assert Pdf(apart).page_texts() == Pdf(by_pydyf).page_texts()
 
 
 def test_page_references_are_kept_until_a_page_is_added() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pydyf
 
-from . import subsets
+from . import objectstreams, subsets
 from .fingerprint import text_fingerprint
 
 # pydyf compresses at zlib's level 9. On the large font files of CJK documents that
@@ -48,6 +48,7 @@ def finisher(seal: Sealer | None, compress: bool) -> Callable[[Any, pydyf.PDF], 
         if compress:
             _precompress(pdf)
             _compress_streams_added_while_writing(pdf)
+            objectstreams.structure_apart(pdf)
         _serialize_once(pdf)
 
     return finish
