@@ -29,6 +29,10 @@ BROKER_DOWN = (RedisConnectionError, RedisTimeoutError, OperationalError, Connec
 
 OnResult = Callable[[str, dict[str, Any]], None]
 
+#: While this many jobs or fewer are unfinished, results are polled ten times as often:
+#: the batch is done when the last one is seen, and a poll for a few keys costs little.
+LAST_FEW = 8
+
 
 class Dispatcher(Protocol):
     def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None: ...
@@ -147,7 +151,8 @@ class CeleryDispatcher:
                     else:
                         unsent.append(key)
             if waiting:
-                time.sleep(self.poll_interval)
+                near_end = not unsent and len(waiting) <= LAST_FEW
+                time.sleep(self.poll_interval / 10 if near_end else self.poll_interval)
 
     def _collect(self, task_ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
         backend = self.app.backend
