@@ -252,13 +252,44 @@ def test_monitoring_sees_the_job_file_not_the_patient(tmp_path: Path, shared_red
     write_batch(source, rows=1)
     jobs, _ = plan(source, clinic_defaults())
     dispatcher = CeleryDispatcher(create_app(shared_redis), queue="nobody-listens")
-    dispatcher._send(payload(jobs[0], tmp_path, dt.datetime(2026, 11, 21, tzinfo=dt.UTC)))
+    dispatcher._send([payload(jobs[0], tmp_path, dt.datetime(2026, 11, 21, tzinfo=dt.UTC))])
     (raw,) = redis.Redis.from_url(shared_redis).lrange("nobody-listens", 0, -1)
     message = json.loads(raw)
-    assert message["headers"]["argsrepr"] == f"[{jobs[0].file_name!r}]"
+    assert message["headers"]["argsrepr"] == f"[[{jobs[0].file_name!r}]]"
     assert message["headers"]["kwargsrepr"] == "{}"
     # The job itself still carries the request the worker renders.
     assert b"Patient Number 0" in base64.b64decode(message["body"])
+
+
+def test_jobs_go_two_to_a_message_and_the_last_few_one_each() -> None:
+    keys = [f"job{number}" for number in range(21)]
+    messages = CeleryDispatcher.messages(keys)
+    assert [key for message in messages for key in message] == keys
+    assert [len(message) for message in messages] == [2] * 6 + [1] * 9
+    assert CeleryDispatcher.messages(keys[:8]) == [[key] for key in keys[:8]]
+    assert CeleryDispatcher.messages([]) == []
+
+
+@pytest.mark.broker
+def test_a_message_of_one_job_from_an_earlier_dispatcher_is_still_rendered(
+    tmp_path: Path, workers: Workers
+) -> None:
+    """A queue may still hold ``dn_docs.render`` messages when its workers are upgraded."""
+    source = tmp_path / "one.csv"
+    write_batch(source, rows=1)
+    jobs, _ = plan(source, clinic_defaults())
+    out = tmp_path / "out"
+    out.mkdir()
+    workers.start(count=1)
+    app = workers.dispatcher().app
+    sent = app.send_task(
+        "dn_docs.render",
+        args=[payload(jobs[0], out, dt.datetime(2026, 11, 21, tzinfo=dt.UTC))],
+        queue=workers.queue,
+    )
+    result = sent.get(timeout=120)
+    assert result["status"] == "done" and result["file"] == jobs[0].file_name
+    assert Pdf((out / jobs[0].file_name).read_bytes()).pages == result["pages"] >= 1
 
 
 @pytest.mark.broker
@@ -342,7 +373,9 @@ def test_render_failures_are_recorded_and_the_rest_completes(
     assets.mkdir()
     (assets / "logo.svg").write_text(EVIL_SVG)  # passes validation, refused by the fetcher
     source = tmp_path / "day.csv"
-    expected, _ = write_batch(source, rows=5, kinds_every=100)
+    # 12 jobs: the first four go two to a message, so row 4 shares its message with row 3.
+    expected, _ = write_batch(source, rows=12, kinds_every=100)
+    assert [len(m) for m in CeleryDispatcher.messages([str(n) for n in range(12)])][:2] == [2, 2]
     rows = source.read_text().splitlines()
     rows = [rows[0] + ",clinic.logo"] + [
         row + ("," + "logo.svg" if n == 3 else ",") for n, row in enumerate(rows[1:], 1)

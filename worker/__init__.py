@@ -1,8 +1,9 @@
 """The dn-docs Celery app: ``celery -A worker worker``.
 
 Configured from the environment (see :data:`SETTINGS_FROM_ENV`). The task is thin:
-it calls :func:`dn_docs.batch.jobs.run_job`, which validates, renders, writes the
-PDF atomically and returns metadata only (file, sha256, pages, bytes).
+for each job of its message it calls :func:`dn_docs.batch.jobs.run_job`, which
+validates, renders, writes the PDF atomically and returns metadata only (file, sha256,
+pages, bytes).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
+from dn_docs.batch.dispatch import JOBS_PER_MESSAGE, RENDER_JOBS
 from dn_docs.batch.jobs import failure, run_job
 from dn_docs.errors import UnsupportedLocaleError
 from dn_docs.locales import negotiate
@@ -30,7 +32,7 @@ SETTINGS_FROM_ENV = {
     "DN_DOCS_BROKER_URL": f"broker URL ({DEFAULT_BROKER}); use rediss://:password@host/0 for TLS",
     "DN_DOCS_RESULT_BACKEND": "result backend (the broker URL)",
     "DN_DOCS_SOFT_TIME_LIMIT": "seconds before a render is stopped and recorded as failed (60)",
-    "DN_DOCS_TIME_LIMIT": "seconds before the worker process is killed and replaced (90)",
+    "DN_DOCS_TIME_LIMIT": "seconds per render before its process is killed and replaced (90)",
     "DN_DOCS_VISIBILITY_TIMEOUT": "seconds before an unacknowledged job is redelivered (300)",
     "DN_DOCS_RESULT_EXPIRES": "seconds a job's metadata stays in the backend (86400)",
     "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled (1000)",
@@ -59,6 +61,11 @@ def _number(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def render_seconds() -> float:
+    """The soft time limit of one render."""
+    return _number("DN_DOCS_SOFT_TIME_LIMIT", 60)
+
+
 def broker_url() -> str:
     return os.environ.get("DN_DOCS_BROKER_URL", DEFAULT_BROKER)
 
@@ -85,9 +92,14 @@ def create_app(broker: str | None = None) -> Celery:
         },
         result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
         broker_connection_retry_on_startup=True,
-        task_soft_time_limit=_number("DN_DOCS_SOFT_TIME_LIMIT", 60),
-        task_time_limit=_number("DN_DOCS_TIME_LIMIT", 90),
-        worker_max_tasks_per_child=int(_number("DN_DOCS_MAX_TASKS_PER_CHILD", 1000)),
+        # Each render has its own soft limit (see render_jobs); Celery's limits are for a
+        # whole message.
+        task_soft_time_limit=JOBS_PER_MESSAGE * render_seconds(),
+        task_time_limit=JOBS_PER_MESSAGE * _number("DN_DOCS_TIME_LIMIT", 90),
+        # Celery counts messages; most carry JOBS_PER_MESSAGE renders.
+        worker_max_tasks_per_child=max(
+            1, int(_number("DN_DOCS_MAX_TASKS_PER_CHILD", 1000)) // JOBS_PER_MESSAGE
+        ),
         worker_max_memory_per_child=400_000,  # KiB
         result_expires=int(_number("DN_DOCS_RESULT_EXPIRES", 86400)),
         # Task events let Flower show each job, at a few ms of the worker's main process
@@ -121,9 +133,26 @@ def _warm_up(**_: Any) -> None:
     )
 
 
+def _render_each(job_payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seconds = render_seconds()
+    results: list[dict[str, Any]] = []
+    try:
+        for job_payload in job_payloads:
+            results.append(run_job(job_payload, seconds))
+    except SoftTimeLimitExceeded:
+        late = failure(f"render time limit of {seconds:g} s exceeded")
+        results += [dict(late) for _ in job_payloads[len(results) :]]
+    return results
+
+
+@app.task(name=RENDER_JOBS, bind=True)
+def render_jobs(self: Task[Any, Any], job_payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Render each job of a message: one result per job, in order."""
+    return _render_each(job_payloads)
+
+
 @app.task(name="dn_docs.render", bind=True)
 def render(self: Task[Any, Any], job_payload: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return run_job(job_payload)
-    except SoftTimeLimitExceeded:
-        return failure(f"render time limit of {app.conf.task_soft_time_limit:g} s exceeded")
+    """One job, as dispatchers sent it before messages carried several: a queue may
+    still hold such messages when its workers are upgraded."""
+    return _render_each([job_payload])[0]

@@ -29,8 +29,12 @@ BROKER_DOWN = (RedisConnectionError, RedisTimeoutError, OperationalError, Connec
 
 OnResult = Callable[[str, dict[str, Any]], None]
 
-#: While this many jobs or fewer are unfinished, results are polled ten times as often:
-#: the batch is done when the last one is seen, and a poll for a few keys costs little.
+#: The Celery task that renders a list of jobs, and how many jobs a message carries.
+RENDER_JOBS = "dn_docs.render_jobs"
+JOBS_PER_MESSAGE = 2
+#: The last jobs of a batch go one to a message; while this many messages or fewer are
+#: unfinished, results are polled ten times as often: the batch is done when the last
+#: one is seen, and a poll for a few keys costs little.
 LAST_FEW = 8
 
 
@@ -75,10 +79,15 @@ class LocalDispatcher:
 class CeleryDispatcher:
     """Celery workers on a Redis broker.
 
-    Jobs are acknowledged late and rejected if their worker dies, so a killed worker's
-    job goes to another one. If Redis restarts (it keeps queued jobs in memory) or stays
-    unreachable, every job without a result is sent again; jobs write their file
-    atomically under a fixed name, so a job that runs twice still leaves one file.
+    Jobs go to workers :data:`JOBS_PER_MESSAGE` to a message (the last few of a batch
+    one each, so they spread over every worker process): that halves the work per job of
+    the broker, the worker's main process and this dispatcher, which on a machine that
+    also renders is taken from the render processes.
+
+    Messages are acknowledged late and rejected if their worker dies, so a killed
+    worker's jobs go to another one. If Redis restarts (it keeps queued jobs in memory)
+    or stays unreachable, every job without a result is sent again; jobs write their
+    file atomically under a fixed name, so a job that runs twice still leaves one file.
     """
 
     def __init__(
@@ -95,16 +104,25 @@ class CeleryDispatcher:
         self.poll_interval = poll_interval
         self.max_resends = max_resends
 
-    def _send(self, payload: dict[str, Any]) -> str:
+    @staticmethod
+    def messages(keys: list[str]) -> list[list[str]]:
+        """``keys`` grouped into messages, in order."""
+        paired = max(0, len(keys) - LAST_FEW)
+        paired -= paired % JOBS_PER_MESSAGE
+        return [keys[i : i + JOBS_PER_MESSAGE] for i in range(0, paired, JOBS_PER_MESSAGE)] + [
+            [key] for key in keys[paired:]
+        ]
+
+    def _send(self, payloads: list[dict[str, Any]]) -> str:
         task_id = str(uuid.uuid4())
         self.app.send_task(
-            "dn_docs.render",
-            args=[payload],
+            RENDER_JOBS,
+            args=[payloads],
             task_id=task_id,
             queue=self.queue,
-            # What monitoring (celery inspect, Flower, task events) shows of the job:
-            # Celery's default is the arguments themselves, the patient's request.
-            argsrepr=f"[{payload['file']!r}]",
+            # What monitoring (celery inspect, Flower, task events) shows of the jobs:
+            # Celery's default is the arguments themselves, the patients' requests.
+            argsrepr=repr([[payload["file"] for payload in payloads]]),
             kwargsrepr="{}",
         )
         return task_id
@@ -113,7 +131,7 @@ class CeleryDispatcher:
         return str(self.app.backend.client.info("server")["run_id"])
 
     def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
-        waiting: dict[str, str] = {}  # task id → job key
+        waiting: dict[str, list[str]] = {}  # task id → job keys
         resends: dict[str, int] = dict.fromkeys(payloads, 0)
         unsent = list(payloads)
         server: str | None = None
@@ -126,46 +144,50 @@ class CeleryDispatcher:
                     log.warning(
                         "broker restarted or was unreachable; sending unfinished jobs again"
                     )
-                    unsent += [waiting.pop(task) for task in list(waiting)]
+                    unsent += [key for task in list(waiting) for key in waiting.pop(task)]
                 server, outage = current, False
-                while unsent:
-                    key = unsent[0]
-                    waiting[self._send(payloads[key])] = key
-                    unsent.pop(0)
-                finished = self._collect(list(waiting))
+                for keys in self.messages(unsent):
+                    waiting[self._send([payloads[key] for key in keys])] = keys
+                    del unsent[: len(keys)]
+                finished = self._collect(waiting)
             except BROKER_DOWN as exc:
                 log.warning("broker unreachable (%s); retrying", type(exc).__name__)
                 outage = True
                 time.sleep(1)
                 continue
-            for task_id, result in finished:
-                on_result(waiting.pop(task_id), result)
+            for task_id, results in finished.items():
+                for key, result in zip(waiting.pop(task_id), results, strict=True):
+                    on_result(key, result)
                 last_progress = time.monotonic()
             if waiting and time.monotonic() - last_progress > self.stall_timeout:
                 last_progress = time.monotonic()
                 for task_id in list(waiting):
-                    key = waiting.pop(task_id)
-                    resends[key] += 1
-                    if resends[key] > self.max_resends:
-                        on_result(key, failure("no worker finished the job; are workers running?"))
-                    else:
-                        unsent.append(key)
+                    for key in waiting.pop(task_id):
+                        resends[key] += 1
+                        if resends[key] > self.max_resends:
+                            on_result(
+                                key, failure("no worker finished the job; are workers running?")
+                            )
+                        else:
+                            unsent.append(key)
             if waiting:
                 near_end = not unsent and len(waiting) <= LAST_FEW
                 time.sleep(self.poll_interval / 10 if near_end else self.poll_interval)
 
-    def _collect(self, task_ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    def _collect(self, waiting: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:
+        """The finished messages' results: one per job, in the order of ``waiting``'s keys."""
         backend = self.app.backend
-        keys = [backend.get_key_for_task(task_id) for task_id in task_ids]
-        finished = []
-        for task_id, raw in zip(task_ids, backend.client.mget(keys), strict=True):
+        task_ids = list(waiting)
+        raws = backend.client.mget([backend.get_key_for_task(task_id) for task_id in task_ids])
+        finished = {}
+        for task_id, raw in zip(task_ids, raws, strict=True):
             if raw is None:
                 continue
             meta = backend.decode_result(raw)
             status = meta.get("status")
             if status == "SUCCESS":
-                finished.append((task_id, dict(meta["result"])))
+                finished[task_id] = [dict(result) for result in meta["result"]]
             elif status in ("FAILURE", "REVOKED"):
                 exc_type = (meta.get("result") or {}).get("exc_type", "error")
-                finished.append((task_id, failure(f"worker error: {exc_type}")))
+                finished[task_id] = [failure(f"worker error: {exc_type}") for _ in waiting[task_id]]
         return finished
