@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 
@@ -9,7 +10,7 @@ import pytest
 from helpers import Pdf, make_request, squash
 
 import dn_docs
-from dn_docs import ConsentRefusedError, MissingGlyphError, parse_request
+from dn_docs import ConsentRefusedError, MissingGlyphError, glyphs, parse_request
 from dn_docs.compose import compose
 from dn_docs.content import ITEMS, select
 from dn_docs.pdf import default_renderer
@@ -190,6 +191,15 @@ def test_a_character_no_font_has_is_refused_as_input() -> None:
     # U+E000 is in the Private Use Area: no installed font draws it.
     with pytest.raises(dn_docs.RequestError, match=r"patient.name: .*U\+E000"):
         dn_docs.render_pdf(make_request(patient={"name": "Ann \ue000 Lee"}))
+
+
+def test_every_printable_ascii_character_is_in_the_installed_fonts() -> None:
+    """What lets ASCII text skip the font check."""
+    starts, ends = glyphs._coverage() or ([], [])
+    for code in range(0x21, 0x7F):
+        index = bisect.bisect_right(starts, code) - 1
+        assert index >= 0 and code <= ends[index], f"U+{code:04X}"
+    assert glyphs.unprintable("Ann Lee, 12 Main St. #4 (O'Neil) ~{x}") == []
 
 
 @pytest.mark.weasyprint_may_warn
