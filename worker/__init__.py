@@ -92,7 +92,7 @@ def create_app(broker: str | None = None) -> Celery:
         },
         result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
         broker_connection_retry_on_startup=True,
-        # Each render has its own soft limit (see render_jobs); Celery's limits are for a
+        # Each render has its own soft limit (see _render_each); Celery's limits are for a
         # whole message.
         task_soft_time_limit=JOBS_PER_MESSAGE * render_seconds(),
         task_time_limit=JOBS_PER_MESSAGE * _number("DN_DOCS_TIME_LIMIT", 90),

@@ -5,7 +5,7 @@ whole object stream to reach any object in it. Nine in ten of a consent's dictio
 are structure elements (one per tagged heading, paragraph, list item and cell), which
 only assistive technology and PDF/A checkers read. In a stream of their own, a program
 that only needs the pages (the batch's print stacks, ``dn-docs verify``, a viewer)
-parses about a tenth of the objects: opening a consent with qpdf takes a fifth of the
+parses about a tenth of the objects: opening a consent with qpdf takes a third of the
 time, and so does freeing it.
 """
 
