@@ -338,16 +338,20 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         assert request["patient"]["id"] in Pdf(reused.data).text, locale
 
 
+#: The option sets whose documents differ in structure.
+EACH_OPTION_SET = pytest.mark.parametrize(
+    "options",
+    [{}, {"bilingual": True, "large_print": True}, {"language_assistance": True}],
+    ids=["plain", "bilingual-large-print", "language-assistance"],
+)
+
+
 def _tree(root: Any) -> str:
     return ElementTree.tostring(root, encoding="unicode")
 
 
 @pytest.mark.parametrize("kind", ["consent", "aftercare"])
-@pytest.mark.parametrize(
-    "options",
-    [{}, {"bilingual": True, "large_print": True}, {"language_assistance": True}],
-    ids=["plain", "bilingual-large-print", "language-assistance"],
-)
+@EACH_OPTION_SET
 def test_sections_parsed_once_build_the_tree_of_the_whole_document(
     kind: str, options: dict[str, Any]
 ) -> None:
@@ -550,11 +554,7 @@ def _styles(html: str, section_cascade: bool) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("kind", ["consent", "aftercare"])
-@pytest.mark.parametrize(
-    "options",
-    [{}, {"bilingual": True, "large_print": True}, {"language_assistance": True}],
-    ids=["plain", "bilingual-large-print", "language-assistance"],
-)
+@EACH_OPTION_SET
 def test_sections_get_the_styles_the_cascade_gives_them(
     kind: str, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

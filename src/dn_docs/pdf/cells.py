@@ -28,7 +28,7 @@ from weasyprint.layout import block
 from .generations import Generations, Reuse
 from .linebreaks import font_config_serial
 from .patching import swapped
-from .sections import KeptLayout, floats_reach, kept_layout, placed
+from .sections import KeptLayout, asks_more_than_kept, kept_layout, placed
 from .styles import kept_style_of
 
 #: Cell layouts are kept in two generations of at most this many (see
@@ -104,11 +104,9 @@ def _shared_block_container_layout(
     if (
         signature is None
         or adjoining_margins
-        or first_letter_style is not None
-        or first_line_style is not None
-        or discard
-        or max_lines is not None
-        or floats_reach(context, box.position_y)
+        or asks_more_than_kept(
+            context, box, first_letter_style, first_line_style, discard, max_lines
+        )
     ):
         return _original(*arguments)
     start_y = box.position_y

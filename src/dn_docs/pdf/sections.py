@@ -140,10 +140,26 @@ def _frozen_skip_stack(skip_stack: dict[int, Any] | None) -> Hashable:
     return tuple(sorted((index, _frozen_skip_stack(rest)) for index, rest in skip_stack.items()))
 
 
-def floats_reach(context: Any, position_y: float) -> bool:
-    """Whether a float of the page reaches down past ``position_y``."""
-    return any(
-        shape.position_y + shape.margin_height() > position_y for shape in context.excluded_shapes
+def asks_more_than_kept(
+    context: Any,
+    box: Any,
+    first_letter_style: Any,
+    first_line_style: Any,
+    discard: bool,
+    max_lines: int | None,
+) -> bool:
+    """Whether laying out ``box`` here depends on more than a kept layout holds: a first
+    letter or line style, discarded content, a line limit or a float of the page
+    reaching down past where the box starts."""
+    return (
+        first_letter_style is not None
+        or first_line_style is not None
+        or discard
+        or max_lines is not None
+        or any(
+            shape.position_y + shape.margin_height() > box.position_y
+            for shape in context.excluded_shapes
+        )
     )
 
 
@@ -185,11 +201,9 @@ def _shared_block_level_layout(
         or box.style.pseudo_type is not None
         or absolute_boxes is None
         or fixed_boxes is None
-        or first_letter_style is not None
-        or first_line_style is not None
-        or discard
-        or max_lines is not None
-        or floats_reach(context, box.position_y)
+        or asks_more_than_kept(
+            context, box, first_letter_style, first_line_style, discard, max_lines
+        )
     ):
         return _original(*arguments)
 
