@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from helpers import Pdf
 
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
+from dn_docs.batch.dispatch import LAST_FEW
 from dn_docs.batch.inputs import plan
 from dn_docs.batch.jobs import payload
 from dn_docs.batch.outputs import Entry, PrintStacks
@@ -248,24 +249,30 @@ def test_monitoring_sees_the_job_file_not_the_patient(tmp_path: Path, shared_red
     """celery inspect, Flower and task events show a message's argsrepr header."""
     from worker import create_app
 
-    source = tmp_path / "one.csv"
-    write_batch(source, rows=1)
+    source = tmp_path / "day.csv"
+    write_batch(source, rows=12)
     jobs, _ = plan(source, clinic_defaults())
     dispatcher = CeleryDispatcher(create_app(shared_redis), queue="nobody-listens")
-    dispatcher._send([payload(jobs[0], tmp_path, dt.datetime(2026, 11, 21, tzinfo=dt.UTC))])
-    (raw,) = redis.Redis.from_url(shared_redis).lrange("nobody-listens", 0, -1)
-    message = json.loads(raw)
-    assert message["headers"]["argsrepr"] == f"[[{jobs[0].file_name!r}]]"
-    assert message["headers"]["kwargsrepr"] == "{}"
-    # The job itself still carries the request the worker renders.
-    assert b"Patient Number 0" in base64.b64decode(message["body"])
+    when = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    # More messages than go out one at a time: the rest are sent together.
+    keys = dispatcher._send([[payload(job, tmp_path, when)] for job in jobs])
+    raws = redis.Redis.from_url(shared_redis).lrange("nobody-listens", 0, -1)
+    messages = [json.loads(raw) for raw in reversed(raws)]
+    assert len(keys) == len(messages) == len(jobs) > LAST_FEW
+    for job, message, key in zip(jobs, messages, keys, strict=True):
+        assert message["headers"]["argsrepr"] == f"[[{job.file_name!r}]]"
+        assert message["headers"]["kwargsrepr"] == "{}"
+        assert key.endswith(message["headers"]["id"].encode())
+        # The job itself still carries the request the worker renders.
+        body = base64.b64decode(message["body"])
+        assert f"Patient Number {job.row - 2}".encode() in body
 
 
-def test_jobs_go_two_to_a_message_and_the_last_few_one_each() -> None:
-    keys = [f"job{number}" for number in range(21)]
+def test_jobs_go_four_to_a_message_and_the_last_few_one_each() -> None:
+    keys = [f"job{number}" for number in range(23)]
     messages = CeleryDispatcher.messages(keys)
     assert [key for message in messages for key in message] == keys
-    assert [len(message) for message in messages] == [2] * 6 + [1] * 9
+    assert [len(message) for message in messages] == [4] * 3 + [1] * 11
     assert CeleryDispatcher.messages(keys[:8]) == [[key] for key in keys[:8]]
     assert CeleryDispatcher.messages([]) == []
 
@@ -373,9 +380,9 @@ def test_render_failures_are_recorded_and_the_rest_completes(
     assets.mkdir()
     (assets / "logo.svg").write_text(EVIL_SVG)  # passes validation, refused by the fetcher
     source = tmp_path / "day.csv"
-    # 12 jobs: the first four go two to a message, so row 4 shares its message with row 3.
+    # 12 jobs: the first four share a message, so row 4 shares it with rows 1 to 3.
     expected, _ = write_batch(source, rows=12, kinds_every=100)
-    assert [len(m) for m in CeleryDispatcher.messages([str(n) for n in range(12)])][:2] == [2, 2]
+    assert CeleryDispatcher.messages([str(n) for n in range(12)])[0] == ["0", "1", "2", "3"]
     rows = source.read_text().splitlines()
     rows = [rows[0] + ",clinic.logo"] + [
         row + ("," + "logo.svg" if n == 3 else ",") for n, row in enumerate(rows[1:], 1)
@@ -462,3 +469,17 @@ def test_task_events_are_sent_only_when_asked_for(
     assert conf.worker_send_task_events is events
     assert conf.task_send_sent_event is events
     assert conf.task_track_started is events
+
+
+def test_message_limits_stay_below_the_visibility_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four renders may each take their soft limit; the last gets the hard limit's margin."""
+    from worker import create_app, message_limits
+
+    for name in ("DN_DOCS_SOFT_TIME_LIMIT", "DN_DOCS_TIME_LIMIT", "DN_DOCS_VISIBILITY_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    conf = create_app("redis://127.0.0.1:6379/15").conf
+    assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 270)
+    assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
+    monkeypatch.setenv("DN_DOCS_SOFT_TIME_LIMIT", "10")
+    monkeypatch.setenv("DN_DOCS_TIME_LIMIT", "25")
+    assert message_limits() == (40, 55)

@@ -32,7 +32,8 @@ SETTINGS_FROM_ENV = {
     "DN_DOCS_BROKER_URL": f"broker URL ({DEFAULT_BROKER}); use rediss://:password@host/0 for TLS",
     "DN_DOCS_RESULT_BACKEND": "result backend (the broker URL)",
     "DN_DOCS_SOFT_TIME_LIMIT": "seconds before a render is stopped and recorded as failed (60)",
-    "DN_DOCS_TIME_LIMIT": "seconds per render before its process is killed and replaced (90)",
+    "DN_DOCS_TIME_LIMIT": "hard seconds per render (90): a message's process is killed and"
+    " replaced after its renders' soft limits plus this limit's margin over the soft one",
     "DN_DOCS_VISIBILITY_TIMEOUT": "seconds before an unacknowledged job is redelivered (300)",
     "DN_DOCS_RESULT_EXPIRES": "seconds a job's metadata stays in the backend (86400)",
     "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled (1000)",
@@ -66,6 +67,18 @@ def render_seconds() -> float:
     return _number("DN_DOCS_SOFT_TIME_LIMIT", 60)
 
 
+def message_limits() -> tuple[float, float]:
+    """Celery's soft and hard time limits for a message of :data:`JOBS_PER_MESSAGE` jobs.
+
+    Every render of the message may take its whole soft limit, and the last one the
+    margin the hard limit gives a render on top. The hard limit stays below the default
+    visibility timeout (270 s against 300 s), so Redis does not hand a message that is
+    still rendering to a second worker.
+    """
+    soft, hard = render_seconds(), _number("DN_DOCS_TIME_LIMIT", 90)
+    return JOBS_PER_MESSAGE * soft, JOBS_PER_MESSAGE * soft + max(0.0, hard - soft)
+
+
 def broker_url() -> str:
     return os.environ.get("DN_DOCS_BROKER_URL", DEFAULT_BROKER)
 
@@ -74,6 +87,7 @@ def create_app(broker: str | None = None) -> Celery:
     app = Celery("dn_docs")
     broker = broker or broker_url()
     events = os.environ.get("DN_DOCS_TASK_EVENTS", "0") == "1"
+    soft_limit, hard_limit = message_limits()
     app.conf.update(
         broker_url=broker,
         result_backend=os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
@@ -94,8 +108,8 @@ def create_app(broker: str | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         # Each render has its own soft limit (see _render_each); Celery's limits are for a
         # whole message.
-        task_soft_time_limit=JOBS_PER_MESSAGE * render_seconds(),
-        task_time_limit=JOBS_PER_MESSAGE * _number("DN_DOCS_TIME_LIMIT", 90),
+        task_soft_time_limit=soft_limit,
+        task_time_limit=hard_limit,
         # Celery counts messages; most carry JOBS_PER_MESSAGE renders.
         worker_max_tasks_per_child=max(
             1, int(_number("DN_DOCS_MAX_TASKS_PER_CHILD", 1000)) // JOBS_PER_MESSAGE

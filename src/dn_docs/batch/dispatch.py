@@ -31,11 +31,14 @@ OnResult = Callable[[str, dict[str, Any]], None]
 
 #: The Celery task that renders a list of jobs, and how many jobs a message carries.
 RENDER_JOBS = "dn_docs.render_jobs"
-JOBS_PER_MESSAGE = 2
+JOBS_PER_MESSAGE = 4
 #: The last jobs of a batch go one to a message; while this many messages or fewer are
 #: unfinished, results are polled ten times as often: the batch is done when the last
 #: one is seen, and a poll for a few keys costs little.
 LAST_FEW = 8
+#: How often the dispatcher asks Redis which server it is: a new one has restarted and
+#: lost the queued jobs. Asking on every poll cost more than sending the jobs.
+SERVER_CHECK_SECONDS = 1.0
 
 
 class Dispatcher(Protocol):
@@ -113,56 +116,75 @@ class CeleryDispatcher:
             [key] for key in keys[paired:]
         ]
 
-    def _send(self, payloads: list[dict[str, Any]]) -> str:
-        task_id = str(uuid.uuid4())
-        self.app.send_task(
-            RENDER_JOBS,
-            args=[payloads],
-            task_id=task_id,
-            queue=self.queue,
-            # What monitoring (celery inspect, Flower, task events) shows of the jobs:
-            # Celery's default is the arguments themselves, the patients' requests.
-            argsrepr=repr([[payload["file"] for payload in payloads]]),
-            kwargsrepr="{}",
-        )
-        return task_id
+    def _send(self, messages: list[list[dict[str, Any]]]) -> list[bytes]:
+        """Publish each message's payloads; the messages' result keys, in order.
+
+        The first :data:`LAST_FEW` messages go out one at a time, so idle workers start at
+        once; the rest reach Redis in one round trip.
+        """
+        backend = self.app.backend
+        keys = []
+        with self.app.producer_or_acquire() as producer, producer.batch() as batch:
+            for number, payloads in enumerate(messages):
+                task_id = str(uuid.uuid4())
+                self.app.send_task(
+                    RENDER_JOBS,
+                    args=[payloads],
+                    task_id=task_id,
+                    queue=self.queue,
+                    producer=producer,
+                    # What monitoring (celery inspect, Flower, task events) shows of the
+                    # jobs: Celery's default is the arguments themselves, the patients'
+                    # requests.
+                    argsrepr=repr([[payload["file"] for payload in payloads]]),
+                    kwargsrepr="{}",
+                )
+                keys.append(backend.get_key_for_task(task_id))
+                if number < LAST_FEW:
+                    batch.flush()
+        return keys
 
     def _server_id(self) -> str:
         return str(self.app.backend.client.info("server")["run_id"])
 
     def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
-        waiting: dict[str, list[str]] = {}  # task id → job keys
+        waiting: dict[bytes, list[str]] = {}  # a message's result key → its job keys
         resends: dict[str, int] = dict.fromkeys(payloads, 0)
         unsent = list(payloads)
         server: str | None = None
+        checked_at = -SERVER_CHECK_SECONDS
         last_progress = time.monotonic()
         outage = False
         while unsent or waiting:
             try:
-                current = self._server_id()
-                if outage or (server is not None and current != server):
-                    log.warning(
-                        "broker restarted or was unreachable; sending unfinished jobs again"
-                    )
-                    unsent += [key for task in list(waiting) for key in waiting.pop(task)]
-                server, outage = current, False
-                for keys in self.messages(unsent):
-                    waiting[self._send([payloads[key] for key in keys])] = keys
-                    del unsent[: len(keys)]
+                if outage or time.monotonic() - checked_at >= SERVER_CHECK_SECONDS:
+                    current = self._server_id()
+                    checked_at = time.monotonic()
+                    if outage or (server is not None and current != server):
+                        log.warning(
+                            "broker restarted or was unreachable; sending unfinished jobs again"
+                        )
+                        unsent += [key for message in list(waiting) for key in waiting.pop(message)]
+                    server, outage = current, False
+                if unsent:
+                    messages = self.messages(unsent)
+                    sent = self._send([[payloads[key] for key in keys] for keys in messages])
+                    waiting.update(zip(sent, messages, strict=True))
+                    unsent = []
                 finished = self._collect(waiting)
             except BROKER_DOWN as exc:
                 log.warning("broker unreachable (%s); retrying", type(exc).__name__)
                 outage = True
                 time.sleep(1)
                 continue
-            for task_id, results in finished.items():
-                for key, result in zip(waiting.pop(task_id), results, strict=True):
+            for message, results in finished.items():
+                for key, result in zip(waiting.pop(message), results, strict=True):
                     on_result(key, result)
                 last_progress = time.monotonic()
             if waiting and time.monotonic() - last_progress > self.stall_timeout:
                 last_progress = time.monotonic()
-                for task_id in list(waiting):
-                    for key in waiting.pop(task_id):
+                for message in list(waiting):
+                    for key in waiting.pop(message):
                         resends[key] += 1
                         if resends[key] > self.max_resends:
                             on_result(
@@ -174,20 +196,19 @@ class CeleryDispatcher:
                 near_end = not unsent and len(waiting) <= LAST_FEW
                 time.sleep(self.poll_interval / 10 if near_end else self.poll_interval)
 
-    def _collect(self, waiting: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:
-        """The finished messages' results: one per job, in the order of ``waiting``'s keys."""
+    def _collect(self, waiting: dict[bytes, list[str]]) -> dict[bytes, list[dict[str, Any]]]:
+        """The finished messages' results, by result key: one per job, in order."""
         backend = self.app.backend
-        task_ids = list(waiting)
-        raws = backend.client.mget([backend.get_key_for_task(task_id) for task_id in task_ids])
+        keys = list(waiting)
         finished = {}
-        for task_id, raw in zip(task_ids, raws, strict=True):
+        for key, raw in zip(keys, backend.client.mget(keys), strict=True):
             if raw is None:
                 continue
             meta = backend.decode_result(raw)
             status = meta.get("status")
             if status == "SUCCESS":
-                finished[task_id] = [dict(result) for result in meta["result"]]
+                finished[key] = [dict(result) for result in meta["result"]]
             elif status in ("FAILURE", "REVOKED"):
                 exc_type = (meta.get("result") or {}).get("exc_type", "error")
-                finished[task_id] = [failure(f"worker error: {exc_type}") for _ in waiting[task_id]]
+                finished[key] = [failure(f"worker error: {exc_type}") for _ in waiting[key]]
         return finished

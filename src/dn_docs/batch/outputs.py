@@ -78,10 +78,13 @@ class Manifest:
         return sorted(self.entries.values(), key=lambda e: (e.row, e.kind != "consent", e.file))
 
     def save(self) -> None:
-        # The entries hold plain values only; asdict's deep copy of each one cost more
-        # than the rest of the save in a large batch.
-        documents = [dict(vars(entry)) for entry in self.ordered()]
-        text = json.dumps({"documents": documents}, indent=2, ensure_ascii=False)
+        # One document to a line. json.dumps with indent runs Python's own encoder, a
+        # tenth of the speed of the C one that encodes each line here; a large batch
+        # saves its whole manifest every second.
+        lines = ",\n    ".join(
+            json.dumps(vars(entry), ensure_ascii=False) for entry in self.ordered()
+        )
+        text = f'{{\n  "documents": [\n    {lines}\n  ]\n}}\n' if lines else '{"documents": []}\n'
         write_atomic(self.path, text.encode("utf-8"))
 
 
