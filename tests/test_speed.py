@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import re
 import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -244,6 +246,47 @@ def test_streams_are_compressed_and_decompress_to_the_drawn_page() -> None:
     title = locales.load_translations("zh_Hans").gettext("Aftercare after dry needling")
     assert title != "Aftercare after dry needling"
     assert Pdf(data).contains(title)
+
+
+LOAD_LIBRARIES = """
+import ctypes.util, json
+import sys
+searched = []
+search = ctypes.util.find_library
+
+def counting(name):
+    searched.append(name)
+    return search(name)
+
+ctypes.util.find_library = counting
+import {module}
+import weasyprint.text.ffi as ffi
+names = ("gobject", "pango", "harfbuzz", "fontconfig")
+paths = {{part for part in open("/proc/self/maps").read().split() if part.startswith("/")}}
+print(json.dumps({{
+    "searched": len(searched),
+    "restored": ctypes.util.find_library is counting,
+    "libraries": sorted(path for path in paths if any(name in path for name in names)),
+    "subset": ffi.harfbuzz_subset is not None,
+}}))
+"""
+
+
+def _libraries_loaded_by(module: str) -> dict[str, Any]:
+    """What a new process that imports ``module`` searched for and loaded."""
+    script = LOAD_LIBRARIES.format(module=module)
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    result: dict[str, Any] = json.loads(output.stdout)
+    return result
+
+
+def test_weasyprint_libraries_load_without_a_search() -> None:
+    plain, ours = _libraries_loaded_by("weasyprint"), _libraries_loaded_by("dn_docs.pdf")
+    # What is saved: WeasyPrint alone has every other platform's name searched for.
+    assert plain["searched"] > 10
+    assert ours["searched"] == 0 and ours["restored"]
+    assert ours["libraries"] == plain["libraries"]
+    assert len(ours["libraries"]) >= 6 and ours["subset"]
 
 
 def _words(data: bytes) -> list[tuple[str, ...]]:
