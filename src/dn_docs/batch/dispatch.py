@@ -83,8 +83,8 @@ class CeleryDispatcher:
     """Celery workers on a Redis broker.
 
     Jobs go to workers :data:`JOBS_PER_MESSAGE` to a message (the last few of a batch
-    one each, so they spread over every worker process): that halves the work per job of
-    the broker, the worker's main process and this dispatcher, which on a machine that
+    one each, so they spread over every worker process): that divides the work per job
+    of the broker, the worker's main process and this dispatcher, which on a machine that
     also renders is taken from the render processes.
 
     Messages are acknowledged late and rejected if their worker dies, so a killed
