@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from helpers import Pdf
 
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
-from dn_docs.batch.dispatch import LAST_FEW
+from dn_docs.batch.dispatch import BROKER_DOWN, LAST_FEW
 from dn_docs.batch.inputs import plan
 from dn_docs.batch.jobs import payload
 from dn_docs.batch.outputs import Entry, PrintStacks
@@ -366,6 +366,31 @@ def test_redis_restart_mid_batch_loses_nothing(tmp_path: Path) -> None:
         server.stop()
 
 
+@pytest.mark.broker
+def test_redis_gone_while_sending_is_an_outage_to_wait_out(tmp_path: Path) -> None:
+    """Sending raises what the dispatcher waits out (BROKER_DOWN), not kombu's wrapper."""
+    from worker import create_app
+
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        source = tmp_path / "day.csv"
+        write_batch(source, rows=12)
+        jobs, _ = plan(source, clinic_defaults())
+        dispatcher = CeleryDispatcher(create_app(server.url), queue="nobody-listens")
+        when = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+        messages = [[payload(job, tmp_path, when)] for job in jobs]
+        dispatcher._send(messages[:1])  # connected, as in the middle of a batch
+        commands = redis.Redis.from_url(server.url).info("commandstats")
+        # Results are polled: sending subscribed to no result channel.
+        assert "cmdstat_lpush" in commands and "cmdstat_subscribe" not in commands
+        server.stop()
+        with pytest.raises(BROKER_DOWN):
+            dispatcher._send(messages)
+    finally:
+        server.stop()
+
+
 EVIL_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
     'width="10" height="10"><image xlink:href="file:///etc/passwd" width="10" height="10"/></svg>'
@@ -380,7 +405,7 @@ def test_render_failures_are_recorded_and_the_rest_completes(
     assets.mkdir()
     (assets / "logo.svg").write_text(EVIL_SVG)  # passes validation, refused by the fetcher
     source = tmp_path / "day.csv"
-    # 12 jobs: the first four share a message, so row 4 shares it with rows 1 to 3.
+    # 12 jobs: the first four (CSV rows 2 to 5) share a message, the bad row 4 among them.
     expected, _ = write_batch(source, rows=12, kinds_every=100)
     assert CeleryDispatcher.messages([str(n) for n in range(12)])[0] == ["0", "1", "2", "3"]
     rows = source.read_text().splitlines()
@@ -471,7 +496,9 @@ def test_task_events_are_sent_only_when_asked_for(
     assert conf.task_track_started is events
 
 
-def test_message_limits_stay_below_the_visibility_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_message_limits_stay_below_the_visibility_timeout(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """Four renders may each take their soft limit; the last gets the hard limit's margin."""
     from worker import create_app, message_limits
 
@@ -480,6 +507,14 @@ def test_message_limits_stay_below_the_visibility_timeout(monkeypatch: pytest.Mo
     conf = create_app("redis://127.0.0.1:6379/15").conf
     assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 270)
     assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
+    assert not caplog.records
     monkeypatch.setenv("DN_DOCS_SOFT_TIME_LIMIT", "10")
     monkeypatch.setenv("DN_DOCS_TIME_LIMIT", "25")
     assert message_limits() == (40, 55)
+    # Limits a clinic raised past the visibility timeout are pointed out.
+    monkeypatch.setenv("DN_DOCS_SOFT_TIME_LIMIT", "90")
+    monkeypatch.setenv("DN_DOCS_TIME_LIMIT", "120")
+    with caplog.at_level(logging.WARNING, "dn_docs.worker"):
+        create_app("redis://127.0.0.1:6379/15")
+    (warning,) = caplog.records
+    assert "390 s" in warning.getMessage() and "(300 s)" in warning.getMessage()

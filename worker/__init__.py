@@ -17,6 +17,7 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
+from dn_docs.batch import results
 from dn_docs.batch.dispatch import JOBS_PER_MESSAGE, RENDER_JOBS
 from dn_docs.batch.jobs import failure, run_job
 from dn_docs.errors import UnsupportedLocaleError
@@ -36,7 +37,8 @@ SETTINGS_FROM_ENV = {
     " replaced after its renders' soft limits plus this limit's margin over the soft one",
     "DN_DOCS_VISIBILITY_TIMEOUT": "seconds before an unacknowledged job is redelivered (300)",
     "DN_DOCS_RESULT_EXPIRES": "seconds a job's metadata stays in the backend (86400)",
-    "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled (1000)",
+    "DN_DOCS_MAX_TASKS_PER_CHILD": "renders before a worker process is recycled, counted as"
+    " messages of 4 (1000)",
     "DN_DOCS_TASK_EVENTS": "1 to send task events for Flower, as `celery worker -E` does (0)",
     "DN_DOCS_WARM_LANGUAGES": "languages a worker process lays out examples in when it starts (en)",
 }
@@ -88,9 +90,19 @@ def create_app(broker: str | None = None) -> Celery:
     broker = broker or broker_url()
     events = os.environ.get("DN_DOCS_TASK_EVENTS", "0") == "1"
     soft_limit, hard_limit = message_limits()
+    visibility = _number("DN_DOCS_VISIBILITY_TIMEOUT", 300)
+    if hard_limit >= visibility:
+        log.warning(
+            "a message may render for %g s (%d soft time limits and the hard limit's"
+            " margin), not less than DN_DOCS_VISIBILITY_TIMEOUT (%g s): Redis may hand a"
+            " message that is still rendering to a second worker",
+            hard_limit,
+            JOBS_PER_MESSAGE,
+            visibility,
+        )
     app.conf.update(
         broker_url=broker,
-        result_backend=os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
+        result_backend=results.SCHEME + os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -100,7 +112,7 @@ def create_app(broker: str | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_transport_options={
-            "visibility_timeout": _number("DN_DOCS_VISIBILITY_TIMEOUT", 300),
+            "visibility_timeout": visibility,
             # Look for jobs of dead workers every 10 s rather than every 100 s.
             "unacked_restore_throttle": 1,
         },

@@ -15,7 +15,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from kombu.exceptions import OperationalError
+from kombu.exceptions import (  # type: ignore[attr-defined]  # the stubs predate kombu 5.7
+    BatchPublishError,
+    OperationalError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -124,24 +127,30 @@ class CeleryDispatcher:
         """
         backend = self.app.backend
         keys = []
-        with self.app.producer_or_acquire() as producer, producer.batch() as batch:
-            for number, payloads in enumerate(messages):
-                task_id = str(uuid.uuid4())
-                self.app.send_task(
-                    RENDER_JOBS,
-                    args=[payloads],
-                    task_id=task_id,
-                    queue=self.queue,
-                    producer=producer,
-                    # What monitoring (celery inspect, Flower, task events) shows of the
-                    # jobs: Celery's default is the arguments themselves, the patients'
-                    # requests.
-                    argsrepr=repr([[payload["file"] for payload in payloads]]),
-                    kwargsrepr="{}",
-                )
-                keys.append(backend.get_key_for_task(task_id))
-                if number < LAST_FEW:
-                    batch.flush()
+        try:
+            with self.app.producer_or_acquire() as producer, producer.batch() as batch:
+                for number, payloads in enumerate(messages):
+                    task_id = str(uuid.uuid4())
+                    self.app.send_task(
+                        RENDER_JOBS,
+                        args=[payloads],
+                        task_id=task_id,
+                        queue=self.queue,
+                        producer=producer,
+                        # What monitoring (celery inspect, Flower, task events) shows of
+                        # the jobs: Celery's default is the arguments themselves, the
+                        # patients' requests.
+                        argsrepr=repr([[payload["file"] for payload in payloads]]),
+                        kwargsrepr="{}",
+                    )
+                    keys.append(backend.get_key_for_task(task_id))
+                    if number < LAST_FEW:
+                        batch.flush()
+        except BatchPublishError as exc:
+            # kombu wraps what the Redis pipeline raised: Redis gone is an outage.
+            if isinstance(exc.__cause__, BROKER_DOWN):
+                raise exc.__cause__ from None
+            raise
         return keys
 
     def _server_id(self) -> str:
