@@ -17,9 +17,9 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
-from dn_docs.batch import results
 from dn_docs.batch.dispatch import JOBS_PER_MESSAGE, RENDER_JOBS
 from dn_docs.batch.jobs import failure, run_job
+from dn_docs.batch.results import SCHEME as POLLED_RESULTS
 from dn_docs.errors import UnsupportedLocaleError
 from dn_docs.locales import negotiate
 from dn_docs.pipeline import WARM_UP_LANGUAGES, warm_up
@@ -102,7 +102,7 @@ def create_app(broker: str | None = None) -> Celery:
         )
     app.conf.update(
         broker_url=broker,
-        result_backend=results.SCHEME + os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
+        result_backend=POLLED_RESULTS + os.environ.get("DN_DOCS_RESULT_BACKEND", broker),
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
