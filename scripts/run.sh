@@ -7,6 +7,7 @@
 #   bash scripts/run.sh test    install, then run lint, type checks and the test suite
 #   bash scripts/run.sh bench   install, then run the benchmark
 #   bash scripts/run.sh setup   install only
+#   bash scripts/run.sh lock    refresh requirements.lock from pyproject.toml
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +22,9 @@ APT_PACKAGES=(
   fontconfig fonts-noto-core fonts-noto-cjk
   redis-server poppler-utils
 )
+
+# The resolver that writes requirements.lock (bash scripts/run.sh lock).
+UV_VERSION=0.13.9
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -44,12 +48,26 @@ install_python() {
     python3 -m venv "$VENV"
   fi
   local stamp="$VENV/.dn-docs-installed"
-  if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
-    say "installing dn-docs and its dependencies"
-    "$PY" -m pip install -q --upgrade pip
-    "$PY" -m pip install -q -e ".[dev]"
+  if [[ ! -f "$stamp" || requirements.lock -nt "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+    say "installing the locked dependencies (requirements.lock)"
+    # Exactly the locked versions, each checked against its hash; nothing resolved here.
+    "$PY" -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+      -r requirements.lock
+    "$PY" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+    "$PY" -m dn_docs.installation --remove-unlocked
     touch "$stamp"
   fi
+}
+
+# Re-resolves requirements.lock from pyproject.toml with a pinned uv (the only command that
+# changes the lock). Pass --upgrade to move every pin to the newest allowed release, or
+# --upgrade-package NAME for one; otherwise existing pins are kept.
+lock() {
+  local tools="${TMPDIR:-/tmp}/dn-docs-lock-tools"
+  [[ -x "$tools/bin/uv" ]] || { python3 -m venv "$tools" && "$tools/bin/pip" install -q "uv==$UV_VERSION"; }
+  "$tools/bin/uv" pip compile pyproject.toml --extra dev --group pyproject.toml:build \
+    --universal --python-version 3.11 --generate-hashes \
+    --custom-compile-command "bash scripts/run.sh lock" -o requirements.lock "$@"
 }
 
 compile_catalogs() {
@@ -91,6 +109,7 @@ cmd="${1:-demo}"
 shift || true
 case "$cmd" in
   setup) setup ;;
+  lock) lock "$@" ;;
   demo)
     setup
     "$VENV/bin/dn-docs" demo --out "${DN_DOCS_DEMO_OUT:-out/demo}" "$@"
@@ -114,7 +133,7 @@ case "$cmd" in
     "$PY" benchmarks/bench.py "$@"
     ;;
   *)
-    echo "usage: bash scripts/run.sh {demo|test|bench|setup} [args...]" >&2
+    echo "usage: bash scripts/run.sh {demo|test|bench|setup|lock} [args...]" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,9 @@ from dn_docs.batch.jobs import payload
 from dn_docs.batch.outputs import Entry, PrintStacks
 from dn_docs.cli import main
 
-SHARED_REDIS = "redis://127.0.0.1:6379/15"
+#: The shared Redis's database the tests clear and use; two suites at once on one machine
+#: each need their own (``DN_DOCS_TEST_REDIS_DB``).
+SHARED_REDIS = f"redis://127.0.0.1:6379/{os.environ.get('DN_DOCS_TEST_REDIS_DB', '15')}"
 
 
 def manifest(folder: Path) -> list[dict]:
@@ -490,7 +493,7 @@ def test_task_events_are_sent_only_when_asked_for(
         monkeypatch.delenv("DN_DOCS_TASK_EVENTS", raising=False)
     else:
         monkeypatch.setenv("DN_DOCS_TASK_EVENTS", setting)
-    conf = create_app("redis://127.0.0.1:6379/15").conf
+    conf = create_app(SHARED_REDIS).conf
     assert conf.worker_send_task_events is events
     assert conf.task_send_sent_event is events
     assert conf.task_track_started is events
@@ -504,7 +507,7 @@ def test_message_limits_stay_below_the_visibility_timeout(
 
     for name in ("DN_DOCS_SOFT_TIME_LIMIT", "DN_DOCS_TIME_LIMIT", "DN_DOCS_VISIBILITY_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
-    conf = create_app("redis://127.0.0.1:6379/15").conf
+    conf = create_app(SHARED_REDIS).conf
     assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 270)
     assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
     assert not caplog.records
@@ -515,6 +518,6 @@ def test_message_limits_stay_below_the_visibility_timeout(
     monkeypatch.setenv("DN_DOCS_SOFT_TIME_LIMIT", "90")
     monkeypatch.setenv("DN_DOCS_TIME_LIMIT", "120")
     with caplog.at_level(logging.WARNING, "dn_docs.worker"):
-        create_app("redis://127.0.0.1:6379/15")
+        create_app(SHARED_REDIS)
     (warning,) = caplog.records
     assert "390 s" in warning.getMessage() and "(300 s)" in warning.getMessage()

@@ -16,6 +16,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -96,10 +97,22 @@ def check_catalog(locale_id: str, template: Catalog, folder: Path | None = None)
     else:
         with mo_path.open("rb") as handle:
             compiled = Translations(handle)
-        translated = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
-        if compiled.gettext(_PROBE) == _PROBE or len(compiled._catalog) - 1 < translated:
+        if compiled.gettext(_PROBE) == _PROBE or not _compiled_matches(mo_path, catalog):
             report.problems.append("the compiled .mo is out of date or falls back to English")
     return report
+
+
+def _compiled_matches(mo_path: Path, catalog: Catalog) -> bool:
+    """Whether the compiled ``.mo`` holds every translation the ``.po`` file holds, as written."""
+    with mo_path.open("rb") as handle:
+        compiled = read_mo(handle)
+    for message in catalog:
+        if not message.id or message.fuzzy or not message.string:
+            continue
+        found = compiled.get(message.id, message.context)
+        if found is None or found.string != message.string:
+            return False
+    return True
 
 
 def extraction_is_current(root: Path | None = None) -> list[str]:
