@@ -177,6 +177,8 @@ class Workers:
             **os.environ,
             "DN_DOCS_BROKER_URL": broker,
             "DN_DOCS_VISIBILITY_TIMEOUT": "5",
+            # Each test's outputs are in its own temporary folder, next to the logs.
+            "DN_DOCS_OUTPUT_ROOT": str(logs.parent),
             **env,
         }
         self.processes: list[subprocess.Popen[bytes]] = []
