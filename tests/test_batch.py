@@ -276,7 +276,9 @@ def test_monitoring_sees_the_job_file_not_the_patient(tmp_path: Path, shared_red
         assert job.request["patient"]["date_of_birth"].encode() not in body
         (args,) = json.loads(body)[0]
         assert args[0]["ref"]["scheme"] == "file" and "request" not in args[0]
-        assert resolve(args[0]["ref"], tmp_path)["patient"]["name"] == f"Patient Number {job.row - 2}"
+        assert (
+            resolve(args[0]["ref"], tmp_path)["patient"]["name"] == f"Patient Number {job.row - 2}"
+        )
 
 
 def test_jobs_go_four_to_a_message_and_the_last_few_one_each() -> None:

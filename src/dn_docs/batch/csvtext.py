@@ -42,9 +42,14 @@ class Text:
     encoding: str
 
 
+def physical_lines(raw: bytes) -> list[bytes]:
+    """``raw`` split at line feeds only (a line feed at the end ends the last line)."""
+    return raw.removesuffix(b"\n").split(b"\n") if raw else []
+
+
 def _decode_lines(raw: bytes, encoding: str) -> tuple[list[str], set[int]]:
     lines, bad = [], set()
-    for index, line in enumerate(raw.split(b"\n")):
+    for index, line in enumerate(physical_lines(raw)):
         try:
             lines.append(line.decode(encoding))
         except UnicodeDecodeError:
@@ -74,7 +79,8 @@ def decode(raw: bytes, encoding: str | None = None) -> Text:
                 text = raw.decode(encoding)
             except UnicodeDecodeError:
                 raise RequestError([("file", f"is not valid {encoding} text")]) from None
-            return Text(text.removeprefix("\ufeff").split("\n"), set(), encoding)
+            text = text.removeprefix("\ufeff").removesuffix("\n")
+            return Text(text.split("\n"), set(), encoding)
         lines, bad = _decode_lines(raw.removeprefix(codecs.BOM_UTF8), encoding)
         return Text(lines, bad, encoding)
     lines, bad = _decode_lines(raw, "utf-8")

@@ -10,11 +10,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from .csvtext import physical_lines
 from .sheet import Note, RowError
 
 
 def read_json_lines(raw: bytes) -> Iterator[RowError | Note | tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+    for number, line in enumerate(physical_lines(raw), start=1):
         try:
             text = line.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError:
