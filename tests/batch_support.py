@@ -373,7 +373,7 @@ def export_excel_us(path: Path, patients: list[dict[str, Any]]) -> None:
         ]
         for p in patients
     ]
-    _write_csv(path, rows + [[""] * len(rows[0])], "utf-8-sig")
+    _write_csv(path, [*rows, [""] * len(rows[0])], "utf-8-sig")
 
 
 def export_european(path: Path, patients: list[dict[str, Any]]) -> None:

@@ -25,8 +25,8 @@ from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
 from dn_docs.batch.dispatch import BROKER_DOWN, LAST_FEW
 from dn_docs.batch.inputs import plan
 from dn_docs.batch.jobs import payload
-from dn_docs.batch.references import FileRequestStore, resolve
 from dn_docs.batch.outputs import Entry, PrintStacks
+from dn_docs.batch.references import FileRequestStore, resolve
 from dn_docs.cli import main
 
 #: The shared Redis's database the tests clear and use; two suites at once on one machine

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -62,28 +63,27 @@ def test_malformed_csv_rows_mid_file_lose_and_mislabel_nothing(tmp_path: Path) -
     lines: list[bytes] = []
 
     def add(cells: list[str] | str) -> None:
-        if isinstance(cells, str):
-            lines.append(cells.encode("utf-8"))
-            return
-        buffer = []
-        csv.writer(buffer_writer := _Lines(buffer)).writerow(cells)
-        lines.append(buffer_writer.text.rstrip("\r\n").encode("utf-8"))
+        if isinstance(cells, list):
+            buffer = io.StringIO()
+            csv.writer(buffer).writerow(cells)
+            cells = buffer.getvalue().rstrip("\r\n")
+        lines.append(cells.encode("utf-8"))
 
     add([*HEADER, "notes"])  # row 1
-    add(good_row(2) + [""])
+    add([*good_row(2), ""])
     # Row 3: a name with an unquoted comma gives one cell more than the header.
     lines.append(",".join([*good_row(3), "a note"]).replace("Zoë Row 3", "Smith, Ann").encode())
-    add(good_row(4) + [""])
+    add([*good_row(4), ""])
     lines.append(b"")  # row 5: blank
-    add(good_row(6) + [""])
+    add([*good_row(6), ""])
     lines.append(",".join(good_row(7)).replace("Row 7", "R\xf6w 7").encode("latin-1"))  # bad bytes
-    add(good_row(8) + ["called twice,\nleft a message"])  # row 8: a quoted newline
-    add(good_row(9) + [""])
+    add([*good_row(8), "called twice,\nleft a message"])  # row 8: a quoted newline
+    add([*good_row(9), ""])
     add(["aftercare", "en", "Line\u2028Separator", "1980-01-01"])  # row 10: unprintable, short
     add('aftercare,en,"Unclosed quote,1980-01-01,ID-11,2026-12-01,knee')  # row 11
-    add(good_row(12) + [""])
+    add([*good_row(12), ""])
     add(good_row(13)[:4])  # row 13: fewer cells, no session
-    add(good_row(14) + [""])
+    add([*good_row(14), ""])
     source = tmp_path / "day.csv"
     source.write_bytes(b"\r\n".join(lines) + b"\r\n")
 
@@ -108,16 +108,6 @@ def test_malformed_csv_rows_mid_file_lose_and_mislabel_nothing(tmp_path: Path) -
     # Nothing from the patients' cells is echoed.
     text = (out / "errors.csv").read_text()
     assert "Ann" not in text and "Separator" not in text and "Unclosed" not in text
-
-
-class _Lines:
-    """A file-like for csv.writer that keeps what it was given."""
-
-    def __init__(self, sink: list[str]) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> None:
-        self.text += text
 
 
 def test_malformed_json_lines_mid_file_lose_and_mislabel_nothing(tmp_path: Path) -> None:
@@ -402,8 +392,18 @@ def test_template_reads_back_and_renders(tmp_path: Path, kind: str) -> None:
     clinic.write_text(json.dumps(clinic_defaults()))
     run = CliRunner().invoke(
         main,
-        ["batch", str(target), "--clinic", str(clinic), "--out", str(out), "--workers", "1"]
-        + ["--stacks", "none"],
+        [
+            "batch",
+            str(target),
+            "--clinic",
+            str(clinic),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--stacks",
+            "none",
+        ],
     )
     assert run.exit_code == 0, run.output
     assert "1 rows: 1 rendered, 0 refused, 0 failed" in run.output
