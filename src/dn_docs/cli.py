@@ -266,6 +266,7 @@ def batch(
 ) -> None:
     """Render a spreadsheet (.xlsx), CSV or JSON Lines batch: one PDF per row and kind, a
     manifest, errors.csv and print stacks."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -305,14 +306,21 @@ def batch(
         RateColumn(),
         TimeRemainingColumn(),
     )
-    with user_errors(), Progress(*columns, disable=not sys.stderr.isatty()) as progress:
+    # Warnings go to stderr above the bar; a redirected stdout gets the summary alone.
+    console = Console(stderr=True)
+    with (
+        user_errors(),
+        Progress(*columns, console=console, disable=not sys.stderr.isatty()) as progress,
+    ):
         task = progress.add_task("rendering", total=None, failed=0)
 
         def on_progress(done: int, failed: int, total: int) -> None:
             progress.update(task, completed=done + failed, total=total, failed=failed)
 
         def on_warning(message: str) -> None:
-            progress.console.print(f"dn-docs: warning: {message}", markup=False, highlight=False)
+            progress.console.print(
+                f"dn-docs: warning: {message}", markup=False, highlight=False, soft_wrap=True
+            )
 
         summary = run_batch(
             input_file,
