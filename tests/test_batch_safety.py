@@ -3,6 +3,7 @@ failures recorded, damaged manifests, Ctrl-C and SIGTERM then --resume, bounded 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -18,9 +19,10 @@ from helpers import make_request
 from test_batch import SHARED_REDIS, check_outputs, manifest, pdf_files, shared_redis, workers
 
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
-from dn_docs.batch.jobs import payload
-from dn_docs.batch.lock import output_lock
 from dn_docs.batch.inputs import plan
+from dn_docs.batch.jobs import payload, run_job
+from dn_docs.batch.lock import output_lock
+from dn_docs.batch.references import resolve
 from dn_docs.cli import main
 from dn_docs.errors import BatchAbortedError
 
@@ -101,7 +103,7 @@ def test_a_damaged_manifest_is_rebuilt_by_resume_and_refused_by_purge(tmp_path: 
     before = {name: (out / name).stat().st_mtime_ns for name in pdf_files(out)}
     for damage in (b'{"documents": [{"row": "x"', b"\xff\xfe garbage", b'{"documents": 3}'):
         (out / "manifest.json").write_bytes(damage)
-        code, err_out, err = run_cli("purge", "--out", str(tmp_path), "--older-than", "1d")
+        code, _, err = run_cli("purge", "--out", str(tmp_path), "--older-than", "1d")
         assert code == 1 and err.count("\n") == 1 and "is damaged" in err, err
         code, text, err = run_cli("batch", str(source), "--clinic", str(clinic_file(tmp_path)),
                                   "--out", str(out), "--resume", "--workers", "1")  # fmt: skip
@@ -260,7 +262,7 @@ def test_workers_write_only_under_their_output_root(tmp_path: Path, shared_redis
     source = tmp_path / "day.csv"
     write_batch(source, rows=1, kinds_every=100)
     job = plan(source, clinic_defaults()).jobs[0]
-    when = __import__("datetime").datetime(2026, 12, 1)
+    when = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     logs = tmp_path / "logs"
     logs.mkdir()
     pool = Workers(shared_redis, logs, DN_DOCS_OUTPUT_ROOT=str(root))
@@ -292,7 +294,7 @@ def test_a_failure_result_is_recorded_as_failed(tmp_path: Path, workers: Workers
     jobs = plan(source, clinic_defaults()).jobs
     out = tmp_path / "out"
     out.mkdir()
-    when = __import__("datetime").datetime(2026, 12, 1)
+    when = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     payloads = {job.file_name: payload(job, out, when) for job in jobs}
     payloads["broken.pdf"] = {"file": "broken.pdf"}  # no output folder: the task raises
     workers.start(count=1)
@@ -322,14 +324,10 @@ def test_a_batch_aborted_by_the_dispatcher_keeps_what_it_recorded(tmp_path: Path
 
         def run(self, payloads, on_result, stop=None) -> None:
             for key in list(payloads)[:2]:
-                on_result(key, LocalDispatcher(workers=1).__class__ and _render(payloads[key]))
+                on_result(key, _render(payloads[key]))
             raise BatchAbortedError("the broker went away")
 
     def _render(job_payload: dict) -> dict:
-        from dn_docs.batch.references import resolve
-
-        from dn_docs.batch.jobs import run_job
-
         request = resolve(job_payload["ref"], Path(job_payload["out_dir"]))
         return run_job({**job_payload, "request": request})
 
