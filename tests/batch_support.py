@@ -16,6 +16,8 @@ from typing import Any
 
 import redis
 
+from dn_docs.request import Screening
+
 REPO = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).with_name("celery"))
 
@@ -262,17 +264,7 @@ GERMAN_CLINIC = {
 FIRST = ["José", "Zoë", "François", "Søren", "Agnès", "Björn", "Inès", "Mårten", "Łucja", "Ana"]
 LAST = ["Núñez", "Müller", "Lefèvre", "Ødegaard", "Cœur", "Ståhl", "García", "Øberg"]
 EXPORT_LOCALES = ["en", "es", "fr", "de", "pt_BR"]
-SCREENING = [
-    "local_infection",
-    "needle_phobia",
-    "able_to_consent",
-    "pregnant",
-    "immunocompromised",
-    "lymphedema",
-    "pacemaker_or_implant",
-    "blood_thinners",
-    "bleeding_disorder",
-]
+SCREENING = list(Screening.model_fields)
 
 
 def day_patients(count: int = 40) -> list[dict[str, Any]]:
@@ -354,86 +346,75 @@ def export_xlsx(path: Path, patients: list[dict[str, Any]]) -> None:
     book.save(path)
 
 
-def _write_csv(path: Path, rows: list[list[Any]], encoding: str, **dialect: Any) -> None:
+def _export_csv(
+    path: Path,
+    patients: list[dict[str, Any]],
+    header: list[str],
+    cells: tuple[Any, Any, Any],
+    encoding: str,
+    extra: tuple[str, Any] | None = None,
+    separator: str = ",",
+    blank_at_end: bool = False,
+) -> None:
+    """``patients`` as a CSV file: dates, times and yes/no written by ``cells``, and an
+    ``extra`` column (header, row number → cell) the batch does not read."""
+    rows = [[*header, *([extra[0]] if extra else [])]]
+    for number, patient in enumerate(patients):
+        rows.append([*_cells(patient, *cells), *([extra[1](number)] if extra else [])])
+    if blank_at_end:
+        rows.append([""] * len(rows[0]))
     with path.open("w", encoding=encoding, newline="") as handle:
-        csv.writer(handle, **dialect).writerows(rows)
+        csv.writer(handle, delimiter=separator).writerows(rows)
 
 
 def export_excel_us(path: Path, patients: list[dict[str, Any]]) -> None:
-    """Excel's "CSV UTF-8" on a US machine: a byte-order mark, m/d/yyyy, 9:30 AM, TRUE."""
-    rows = [[*LABELS, "Phone"]] + [
-        [
-            *_cells(
-                p,
-                lambda d: f"{d.month}/{d.day}/{d.year}",
-                lambda t: t.strftime("%I:%M %p").lstrip("0"),
-                lambda b: "TRUE" if b else "FALSE",
-            ),
-            "(555) 010-0000",
-        ]
-        for p in patients
-    ]
-    _write_csv(path, [*rows, [""] * len(rows[0])], "utf-8-sig")
+    """Excel's "CSV UTF-8" on a US machine: a byte-order mark, m/d/yyyy, 9:30 AM, TRUE,
+    and an empty row at the end."""
+    cells = (
+        lambda d: f"{d.month}/{d.day}/{d.year}",
+        lambda t: t.strftime("%I:%M %p").lstrip("0"),
+        lambda b: "TRUE" if b else "FALSE",
+    )
+    _export_csv(path, patients, LABELS, cells, "utf-8-sig", ("Phone", _phone), blank_at_end=True)
+
+
+def _phone(number: int) -> str:
+    return f"(555) 010-{number:04d}"
 
 
 def export_european(path: Path, patients: list[dict[str, Any]]) -> None:
     """Excel in Germany: semicolons, 07.12.2026, Ja/Nein, a "Kind" header as typed."""
-    header = ["KIND", *LABELS[1:]]
-    rows = [header] + [
-        _cells(
-            p,
-            lambda d: d.strftime("%d.%m.%Y"),
-            lambda t: t.strftime("%H:%M"),
-            lambda b: "Ja" if b else "Nein",
-        )
-        for p in patients
-    ]
-    _write_csv(path, rows, "utf-8-sig", delimiter=";")
+    cells = (
+        lambda d: d.strftime("%d.%m.%Y"),
+        lambda t: t.strftime("%H:%M"),
+        lambda b: "Ja" if b else "Nein",
+    )
+    _export_csv(path, patients, ["KIND", *LABELS[1:]], cells, "utf-8-sig", separator=";")
 
 
 def export_cp1252(path: Path, patients: list[dict[str, Any]]) -> None:
     """Excel's default "CSV (Comma delimited)": Windows-1252, dd/mm/yyyy, dotted headers."""
-    header = [
-        "kind",
-        "locale",
-        "patient.name",
-        "patient.date_of_birth",
-        "Patient.ID",
-        "session.date",
-        "session.time",
-        "session.areas",
-        "session.condition",
-        "session.electrical_stimulation",
-        *(f"screening.{name}" for name in SCREENING),
-    ]
-    rows = [header] + [
-        _cells(
-            p,
-            lambda d: d.strftime("%d/%m/%Y"),
-            lambda t: t.strftime("%H:%M"),
-            lambda b: "yes" if b else "no",
-        )
-        for p in patients
-    ]
-    _write_csv(path, rows, "cp1252")
+    header = ["kind", "locale", "patient.name", "patient.date_of_birth", "Patient.ID",
+              "session.date", "session.time", "session.areas", "session.condition",
+              "session.electrical_stimulation", *(f"screening.{n}" for n in SCREENING)]  # fmt: skip
+    cells = (
+        lambda d: d.strftime("%d/%m/%Y"),
+        lambda t: t.strftime("%H:%M"),
+        lambda b: "yes" if b else "no",
+    )
+    _export_csv(path, patients, header, cells, "cp1252")
 
 
 def export_google(path: Path, patients: list[dict[str, Any]]) -> None:
     """Google Sheets: UTF-8 without a mark, ISO dates, 14:30:00, TRUE/FALSE, a notes
     column with line breaks in it."""
-    rows = [[*LABELS, "Notes"]] + [
-        [
-            *_cells(
-                p,
-                lambda d: d.isoformat(),
-                lambda t: t.strftime("%H:%M:%S"),
-                lambda b: "TRUE" if b else "FALSE",
-            ),
-            "prefers mornings\nparks outside" if i % 3 == 0 else "",
-        ]
-        for i, p in enumerate(patients)
-    ]
-    _write_csv(path, rows, "utf-8")
+    cells = (
+        lambda d: d.isoformat(),
+        lambda t: t.strftime("%H:%M:%S"),
+        lambda b: "TRUE" if b else "FALSE",
+    )
+    notes = ("Notes", lambda n: "prefers mornings\nparks outside" if n % 3 == 0 else "")
+    _export_csv(path, patients, LABELS, cells, "utf-8", notes)
 
 
 #: Export name → (writer, file name, clinic defaults' extra keys, date format option).

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -111,9 +112,13 @@ def in_background(target, *args) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
-def wait_for_done(folder: Path, count: int, timeout: float = 120) -> None:
+def wait_for_done(
+    folder: Path, count: int, timeout: float = 120, process: subprocess.Popen | None = None
+) -> None:
+    """Until the manifest has ``count`` documents done (``process``, if given, still running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        assert process is None or process.poll() is None, "the batch ended too soon"
         try:
             if sum(e["status"] == "done" for e in manifest(folder)) >= count:
                 return

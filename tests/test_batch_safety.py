@@ -16,7 +16,15 @@ import pytest
 from batch_support import Workers, clinic_defaults, free_port, write_batch
 from click.testing import CliRunner
 from helpers import make_request
-from test_batch import SHARED_REDIS, check_outputs, manifest, pdf_files, shared_redis, workers
+from test_batch import (
+    SHARED_REDIS,
+    check_outputs,
+    manifest,
+    pdf_files,
+    shared_redis,
+    wait_for_done,
+    workers,
+)
 
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
 from dn_docs.batch.inputs import plan
@@ -127,21 +135,6 @@ def _already(summary: str) -> str:
 # Interruptions ----------------------------------------------------------------------------
 
 
-def wait_for_done_files(
-    folder: Path, count: int, process: subprocess.Popen, timeout: float = 180
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the batch ended before it was interrupted"
-        try:
-            if sum(e["status"] == "done" for e in manifest(folder)) >= count:
-                return
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} documents done after {timeout} s")
-
-
 def interrupt_then_resume(
     tmp_path: Path, extra: list[str], sig: int, env: dict[str, str] | None = None
 ) -> None:
@@ -160,7 +153,7 @@ def interrupt_then_resume(
         start_new_session=True,
         env={**os.environ, **(env or {})},
     )
-    wait_for_done_files(out, 3, process)
+    wait_for_done(out, 3, timeout=180, process=process)
     os.killpg(process.pid, sig)
     stdout, stderr = process.communicate(timeout=180)
     assert process.returncode == 128 + sig, (stdout, stderr)

@@ -9,31 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+
+def _iso(kind: type, pattern: str, form: str, what: str) -> Callable[[Any], Any]:
+    """A pydantic before-validator that passes ``kind`` objects and ``pattern`` text on."""
+    text = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, dt.datetime) and kind is dt.date:
+            raise ValueError("must be a date without a time")
+        if isinstance(value, kind):
+            return value
+        if isinstance(value, str) and text.fullmatch(value.strip()):
+            return value.strip()
+        number = ", not a number" if isinstance(value, bool | int | float) else ""
+        raise ValueError(f"must be a {what} in {form} form{number}")
+
+    return check
 
 
-def iso_date(value: Any) -> Any:
-    """A pydantic before-validator: passes ISO date text and dates on, refuses the rest."""
-    if isinstance(value, dt.datetime):
-        raise ValueError("must be a date without a time")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-        return value.strip()
-    if isinstance(value, bool | int | float):
-        raise ValueError("must be a date in YYYY-MM-DD form, not a number")
-    raise ValueError("must be a date in YYYY-MM-DD form")
-
-
-def iso_time(value: Any) -> Any:
-    """A pydantic before-validator: ``HH:MM`` or ``HH:MM:SS`` text, or a time."""
-    if isinstance(value, dt.time):
-        return value
-    if isinstance(value, str) and _ISO_TIME.fullmatch(value.strip()):
-        return value.strip()
-    if isinstance(value, bool | int | float):
-        raise ValueError("must be a time in HH:MM form, not a number")
-    raise ValueError("must be a time in HH:MM form (24-hour clock)")
+iso_date = _iso(dt.date, r"\d{4}-\d{2}-\d{2}", "YYYY-MM-DD", "date")
+iso_time = _iso(dt.time, r"\d{2}:\d{2}(:\d{2})?", "HH:MM", "time")

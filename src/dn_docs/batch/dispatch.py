@@ -35,6 +35,9 @@ log = logging.getLogger("dn_docs.batch")
 BROKER_DOWN = (RedisConnectionError, RedisTimeoutError, OperationalError, ConnectionError, OSError)
 
 OnResult = Callable[[str, dict[str, Any]], None]
+#: Job payloads by key (the output file name), and what tells a dispatcher to stop.
+Payloads = dict[str, dict[str, Any]]
+Stop = Interruption | None
 
 #: The Celery task that renders a list of jobs, and how many jobs a message carries.
 RENDER_JOBS = "dn_docs.render_jobs"
@@ -59,12 +62,7 @@ class Dispatcher(Protocol):
     #: True if jobs leave this machine in messages, so requests must go by reference.
     by_reference: bool
 
-    def run(
-        self,
-        payloads: dict[str, dict[str, Any]],
-        on_result: OnResult,
-        stop: Interruption | None = None,
-    ) -> None: ...
+    def run(self, payloads: Payloads, on_result: OnResult, stop: Stop = None) -> None: ...
 
 
 def _render_process_init() -> None:
@@ -81,12 +79,7 @@ class LocalDispatcher:
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
 
-    def run(
-        self,
-        payloads: dict[str, dict[str, Any]],
-        on_result: OnResult,
-        stop: Interruption | None = None,
-    ) -> None:
+    def run(self, payloads: Payloads, on_result: OnResult, stop: Stop = None) -> None:
         stop = stop or Interruption()
         if self.workers == 1:
             # One worker: render here, without starting a process.
@@ -212,12 +205,7 @@ class CeleryDispatcher:
     def _broker(self) -> str:
         return str(maybe_sanitize_url(self.app.conf.broker_url))
 
-    def run(
-        self,
-        payloads: dict[str, dict[str, Any]],
-        on_result: OnResult,
-        stop: Interruption | None = None,
-    ) -> None:
+    def run(self, payloads: Payloads, on_result: OnResult, stop: Stop = None) -> None:
         stop = stop or Interruption()
         stop_seen = False
         waiting: dict[bytes, list[str]] = {}  # a message's result key → its job keys
