@@ -331,3 +331,40 @@ def test_a_batch_aborted_by_the_dispatcher_keeps_what_it_recorded(tmp_path: Path
     assert statuses == ["done", "done"] + ["pending"] * (expected - 2)
     assert len(pdf_files(out)) == 2 and (out / "packets.pdf").exists()
     assert not (out / ".dn-docs-requests").exists()
+
+
+# Requests by reference ----------------------------------------------------------------------
+
+
+def test_requests_wait_in_owner_only_files_that_go_when_done(tmp_path: Path) -> None:
+    from dn_docs.batch import FileRequestStore, RequestWithdrawnError, register_source
+    from dn_docs.batch.references import SOURCES
+    from dn_docs.errors import DnDocsError
+
+    stale = tmp_path / ".dn-docs-requests" / ("0" * 32)
+    stale.mkdir(parents=True)  # left by a batch that was killed outright
+    store = FileRequestStore.open(tmp_path)
+    assert not stale.exists()
+    request = make_request()
+    reference = store.put("00002-consent-en.pdf", request)
+    assert reference == {"scheme": "file", "run": store.run, "name": "00002-consent-en.json"}
+    path = store.folder / "00002-consent-en.json"
+    assert path.stat().st_mode & 0o777 == 0o600 and store.folder.stat().st_mode & 0o777 == 0o700
+    assert resolve(reference, tmp_path) == request
+    store.discard("00002-consent-en.pdf")
+    with pytest.raises(RequestWithdrawnError):
+        resolve(reference, tmp_path)
+    # A reference cannot point a worker at any other file.
+    for name in ("../../../etc/passwd", "00002-consent-en.json/../x.json"):
+        with pytest.raises(DnDocsError, match="not one a batch writes"):
+            resolve({**reference, "name": name}, tmp_path)
+    with pytest.raises(DnDocsError, match="no request source"):
+        resolve({"scheme": "db", "id": "42"}, tmp_path)
+    # Another kind of store plugs in by its scheme, e.g. a database read by document id.
+    register_source("db", lambda ref, out_dir: {**request, "kind": "aftercare"})
+    try:
+        assert resolve({"scheme": "db", "id": "42"}, tmp_path)["kind"] == "aftercare"
+    finally:
+        del SOURCES["db"]
+    store.close()
+    assert not (tmp_path / ".dn-docs-requests").exists()

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import DnDocsError
-from ..storage import ensure_dir, inside, open_no_follow, write_atomic
+from ..storage import ensure_dir, inside, open_no_follow
 
 Reference = dict[str, str]
 #: Turns a reference into its request; ``out_dir`` is the job's output folder, already
@@ -92,7 +92,11 @@ class FileRequestStore:
 
     def put(self, key: str, request: dict[str, Any]) -> Reference:
         name = self._name(key)
-        write_atomic(inside(self.folder, name), json.dumps(request).encode("utf-8"))
+        # The message naming this file is sent after it is written, so no worker reads it
+        # half-written; and it is worth nothing after a crash, so it is not synced.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with os.fdopen(open_no_follow(inside(self.folder, name), flags), "wb") as handle:
+            handle.write(json.dumps(request).encode("utf-8"))
         return {"scheme": "file", "run": self.run, "name": name}
 
     def discard(self, key: str) -> None:
