@@ -196,8 +196,12 @@ class CeleryDispatcher:
         return str(self.app.backend.client.info("server")["run_id"])
 
     def _consumed(self) -> bool:
-        """Whether any worker answers that it consumes this dispatcher's queue."""
-        replies = self.app.control.inspect(timeout=1.0).active_queues() or {}
+        """Whether any worker answers that it consumes this dispatcher's queue (True when
+        the broker cannot be asked: an outage has its own bound)."""
+        try:
+            replies = self.app.control.inspect(timeout=1.0).active_queues() or {}
+        except BROKER_DOWN:
+            return True
         return any(
             queue.get("name") == self.queue for queues in replies.values() for queue in queues or []
         )

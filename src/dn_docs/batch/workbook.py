@@ -27,6 +27,9 @@ def read_workbook(path: Path) -> Sheet:
             book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
         raise RequestError([("file", "is not a readable .xlsx workbook")]) from None
+    if not book.worksheets:
+        book.close()
+        raise RequestError([("file", "has no worksheet")])
     sheet = book.worksheets[0]
     # Other programs write the size of a sheet wrongly or not at all.
     sheet.reset_dimensions()
