@@ -13,6 +13,8 @@ import pytest
 from batch_support import EXPORTS, GERMAN_CLINIC, HEADER, clinic_defaults
 from click.testing import CliRunner
 from helpers import Pdf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dn_docs.batch import InputOptions, LocalDispatcher, plan, run_batch
 from dn_docs.batch.cells import DateFormat, Reading, convert
@@ -401,3 +403,36 @@ def test_template_reads_back_and_renders(tmp_path: Path, kind: str) -> None:
     assert sorted(p.name for p in out.glob("0*.pdf")) == [
         f"{2 if kind == 'xlsx' else 3:05d}-{k}-es.pdf" for k in ("aftercare", "consent")
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["csv", "jsonl"]),
+    st.integers(0, 2000),
+    st.binary(max_size=40),
+)
+def test_damaged_files_never_end_in_a_traceback(kind: str, at: int, junk: bytes) -> None:
+    """Junk bytes anywhere in a file: a one-line refusal of the file, or every row counted."""
+    import tempfile
+
+    good = "\n".join(",".join(good_row(n)) for n in range(2, 8))
+    text = (
+        ",".join(HEADER) + "\n" + good
+        if kind == "csv"
+        else "\n".join(
+            json.dumps({"kind": "aftercare", "patient": {"name": f"N{n}"}}) for n in range(6)
+        )
+    )
+    raw = text.encode()
+    raw = raw[: at % (len(raw) + 1)] + junk + raw[at % (len(raw) + 1) :]
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / f"day.{kind}"
+        source.write_bytes(raw)
+        try:
+            planned = plan(source, clinic_defaults())
+        except RequestError as exc:
+            assert "\n" not in str(exc)
+            return
+    counted = {job.row for job in planned.jobs} | planned.refused_rows
+    assert counted == set(planned.rows)
+    assert len(planned.rows) + planned.blank_rows + planned.note_rows <= raw.count(b"\n") + 1

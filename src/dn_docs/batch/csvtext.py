@@ -95,7 +95,10 @@ def _choose_separator(header_line: str, known: Callable[[str], bool]) -> str:
     """The separator under which the header names the most known columns."""
     best, best_score = ",", (-1, -1)
     for separator in SEPARATORS:
-        cells = next(csv.reader([header_line], delimiter=separator), [])
+        try:
+            cells = next(csv.reader([header_line], delimiter=separator), [])
+        except csv.Error:
+            continue
         score = (sum(known(cell) for cell in cells), len(cells))
         if score > best_score:
             best, best_score = separator, score
@@ -150,7 +153,10 @@ def _records(
     feeder = _Lines(lines)
     skipped_sep_line = 1 if start and _SEP_LINE.fullmatch(lines[0].strip("\r")) else 0
     reader = csv.reader(feeder.feed(start), delimiter=separator)
-    header = [cell.strip() for cell in next(reader)]
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except csv.Error:
+        raise RequestError([("header", "is not a row of CSV text")]) from None
     header_width = width(header)
     # Rows are numbered as a spreadsheet shows them: the header's row, then one a record.
     header_row = start + 1 - skipped_sep_line
@@ -168,11 +174,11 @@ def _records(
                 cells = None
             number += 1
             taken = range(first_line, feeder.position)
-            multi_line = len(taken) > 1
-            if cells is None or (multi_line and _swallowed(cells, header_width, separator)):
+            if cells is None or (len(taken) > 1 and _swallowed(cells, header_width, separator)):
                 # A quote that is never closed takes in the rows after it: refuse this
                 # line alone and read on from the next one.
-                yield RowError(number, "row", "has a quote that is not closed")
+                reason = "has a quote that is not closed" if cells else "is not a row of CSV text"
+                yield RowError(number, "row", reason)
                 reader = csv.reader(feeder.feed(first_line + 1), delimiter=separator)
                 first_line = feeder.position
                 continue
