@@ -199,7 +199,12 @@ class CeleryDispatcher:
         """Whether any worker answers that it consumes this dispatcher's queue (True when
         the broker cannot be asked: an outage has its own bound)."""
         try:
-            replies = self.app.control.inspect(timeout=1.0).active_queues() or {}
+            # A connection of its own, closed here: the reply queue's read must not be
+            # left pending on a pooled connection, which a forked process (a local
+            # pool's, in the same program) would then wait on as kombu closes it.
+            with self.app.connection_for_write() as connection:
+                inspect = self.app.control.inspect(timeout=1.0, connection=connection)
+                replies = inspect.active_queues() or {}
         except BROKER_DOWN:
             return True
         return any(
