@@ -295,7 +295,11 @@ def test_a_failure_result_is_recorded_as_failed(tmp_path: Path, workers: Workers
     workers.dispatcher().run(payloads, lambda key, result: results.__setitem__(key, result))
     assert results["broken.pdf"] == {"status": "failed", "error": "worker error: KeyError"}
     assert all(results[job.file_name]["status"] == "done" for job in jobs)
-    assert "raised unexpected: KeyError" in workers.log(0)
+    # The worker's main process logs the failure after it stores the result.
+    deadline = time.monotonic() + 30
+    while "raised unexpected: KeyError" not in workers.log(0):
+        assert time.monotonic() < deadline, workers.log(0)[-2000:]
+        time.sleep(0.1)
 
 
 def test_the_default_queue_is_dn_docs_own(monkeypatch: pytest.MonkeyPatch) -> None:
