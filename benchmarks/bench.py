@@ -265,6 +265,8 @@ def celery_worker(
             # would land in one worker's figure and not the other's. The soak measures
             # what replacing processes guards against.
             "DN_DOCS_MAX_TASKS_PER_CHILD": str(10**6),
+            # The batches' output folders are in the benchmark's temporary folder.
+            "DN_DOCS_OUTPUT_ROOT": str(folder),
         },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

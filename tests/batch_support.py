@@ -16,6 +16,8 @@ from typing import Any
 
 import redis
 
+from dn_docs.request import Screening
+
 REPO = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).with_name("celery"))
 
@@ -177,6 +179,8 @@ class Workers:
             **os.environ,
             "DN_DOCS_BROKER_URL": broker,
             "DN_DOCS_VISIBILITY_TIMEOUT": "5",
+            # Each test's outputs are in its own temporary folder, next to the logs.
+            "DN_DOCS_OUTPUT_ROOT": str(logs.parent),
             **env,
         }
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -243,3 +247,181 @@ class Workers:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+# The same clinic day exported five ways ---------------------------------------------------
+
+#: A German clinic: its yes/no are ja/nein, and every export's rows get the same defaults.
+GERMAN_CLINIC = {
+    "clinic": {
+        "name": "Praxis am Markt",
+        "phone": "+49 30 1234567",
+        "country": "DE",
+        "language": "de",
+    },
+    "practitioner": {"name": "Jana Weiß", "credentials": "PT"},
+}
+FIRST = ["José", "Zoë", "François", "Søren", "Agnès", "Björn", "Inès", "Mårten", "Łucja", "Ana"]
+LAST = ["Núñez", "Müller", "Lefèvre", "Ødegaard", "Cœur", "Ståhl", "García", "Øberg"]
+EXPORT_LOCALES = ["en", "es", "fr", "de", "pt_BR"]
+SCREENING = list(Screening.model_fields)
+
+
+def day_patients(count: int = 40) -> list[dict[str, Any]]:
+    """``count`` patients of one clinic day, as plain values (dates and times as objects)."""
+    import datetime as dt
+
+    patients = []
+    for i in range(count):
+        # Łucja cannot be written in Windows-1252: her row uses a name that can.
+        first = FIRST[i % len(FIRST)].replace("Ł", "L")
+        patients.append(
+            {
+                "kind": "consent;aftercare",
+                "locale": EXPORT_LOCALES[i % len(EXPORT_LOCALES)],
+                "name": f"{first} {LAST[i % len(LAST)]} {i + 1}",
+                "born": dt.date(1940 + i, 1 + i % 12, 1 + (i * 7) % 28),
+                "id": f"P-{1000 + i}",
+                "date": dt.date(2026, 12, 7),
+                # Appointments out of row order, some rows without one.
+                "time": None if i % 9 == 4 else dt.time(8 + (i * 7) % 10, (i * 15) % 60),
+                "areas": AREAS[i % len(AREAS)],
+                "condition": CONDITIONS[i % len(CONDITIONS)],
+                "stimulation": i % 5 == 0,
+                "screening": {
+                    name: (name == "able_to_consent") or (i % 6 == 1 and name == "blood_thinners")
+                    for name in SCREENING
+                },
+            }
+        )
+    return patients
+
+
+LABELS = [
+    "Kind",
+    "Language",
+    "Patient name",
+    "Date of birth",
+    "Patient ID",
+    "Appointment date",
+    "Appointment time",
+    "Areas",
+    "Condition",
+    "Electrical stimulation",
+    *(name.replace("_", " ").capitalize() for name in SCREENING),
+]
+
+
+def _cells(patient: dict[str, Any], date: Any, time: Any, yes_no: Any) -> list[Any]:
+    return [
+        patient["kind"],
+        patient["locale"],
+        patient["name"],
+        date(patient["born"]),
+        patient["id"],
+        date(patient["date"]),
+        time(patient["time"]) if patient["time"] else "",
+        patient["areas"],
+        patient["condition"],
+        yes_no(patient["stimulation"]),
+        *(yes_no(patient["screening"][name]) for name in SCREENING),
+    ]
+
+
+def export_xlsx(path: Path, patients: list[dict[str, Any]]) -> None:
+    """A workbook as Excel saves it: typed date, time and true/false cells, extra columns,
+    blank rows after the data."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([*LABELS, "Phone", "Notes"])
+    for patient in patients:
+        sheet.append(
+            [*_cells(patient, lambda d: d, lambda t: t, lambda b: b), "+49 170 000", "call first"]
+        )
+        sheet.cell(sheet.max_row, 4).number_format = "DD.MM.YYYY"
+    sheet.append([])
+    sheet.append([None] * 3)
+    book.save(path)
+
+
+def _export_csv(
+    path: Path,
+    patients: list[dict[str, Any]],
+    header: list[str],
+    cells: tuple[Any, Any, Any],
+    encoding: str,
+    extra: tuple[str, Any] | None = None,
+    separator: str = ",",
+    blank_at_end: bool = False,
+) -> None:
+    """``patients`` as a CSV file: dates, times and yes/no written by ``cells``, and an
+    ``extra`` column (header, row number → cell) the batch does not read."""
+    rows = [[*header, *([extra[0]] if extra else [])]]
+    for number, patient in enumerate(patients):
+        rows.append([*_cells(patient, *cells), *([extra[1](number)] if extra else [])])
+    if blank_at_end:
+        rows.append([""] * len(rows[0]))
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, delimiter=separator).writerows(rows)
+
+
+def export_excel_us(path: Path, patients: list[dict[str, Any]]) -> None:
+    """Excel's "CSV UTF-8" on a US machine: a byte-order mark, m/d/yyyy, 9:30 AM, TRUE,
+    and an empty row at the end."""
+    cells = (
+        lambda d: f"{d.month}/{d.day}/{d.year}",
+        lambda t: t.strftime("%I:%M %p").lstrip("0"),
+        lambda b: "TRUE" if b else "FALSE",
+    )
+    _export_csv(path, patients, LABELS, cells, "utf-8-sig", ("Phone", _phone), blank_at_end=True)
+
+
+def _phone(number: int) -> str:
+    return f"(555) 010-{number:04d}"
+
+
+def export_european(path: Path, patients: list[dict[str, Any]]) -> None:
+    """Excel in Germany: semicolons, 07.12.2026, Ja/Nein, a "Kind" header as typed."""
+    cells = (
+        lambda d: d.strftime("%d.%m.%Y"),
+        lambda t: t.strftime("%H:%M"),
+        lambda b: "Ja" if b else "Nein",
+    )
+    _export_csv(path, patients, ["KIND", *LABELS[1:]], cells, "utf-8-sig", separator=";")
+
+
+def export_cp1252(path: Path, patients: list[dict[str, Any]]) -> None:
+    """Excel's default "CSV (Comma delimited)": Windows-1252, dd/mm/yyyy, dotted headers."""
+    header = ["kind", "locale", "patient.name", "patient.date_of_birth", "Patient.ID",
+              "session.date", "session.time", "session.areas", "session.condition",
+              "session.electrical_stimulation", *(f"screening.{n}" for n in SCREENING)]  # fmt: skip
+    cells = (
+        lambda d: d.strftime("%d/%m/%Y"),
+        lambda t: t.strftime("%H:%M"),
+        lambda b: "yes" if b else "no",
+    )
+    _export_csv(path, patients, header, cells, "cp1252")
+
+
+def export_google(path: Path, patients: list[dict[str, Any]]) -> None:
+    """Google Sheets: UTF-8 without a mark, ISO dates, 14:30:00, TRUE/FALSE, a notes
+    column with line breaks in it."""
+    cells = (
+        lambda d: d.isoformat(),
+        lambda t: t.strftime("%H:%M:%S"),
+        lambda b: "TRUE" if b else "FALSE",
+    )
+    notes = ("Notes", lambda n: "prefers mornings\nparks outside" if n % 3 == 0 else "")
+    _export_csv(path, patients, LABELS, cells, "utf-8", notes)
+
+
+#: Export name → (writer, file name, clinic defaults' extra keys, date format option).
+EXPORTS: dict[str, tuple[Any, str, dict[str, Any], str | None]] = {
+    "xlsx": (export_xlsx, "day.xlsx", {}, None),
+    "excel-us": (export_excel_us, "day-us.csv", {}, "M/D/YYYY"),
+    "european": (export_european, "day-eu.csv", {"date_format": "DD.MM.YYYY"}, None),
+    "cp1252": (export_cp1252, "day-1252.csv", {}, "%d/%m/%Y"),
+    "google": (export_google, "day-google.csv", {}, None),
+}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from batch_support import EXPORTS, day_patients
 from helpers import Pdf, make_request
 
 import dn_docs
@@ -44,3 +45,15 @@ def seeds() -> Path:
     if not SEEDS.is_dir():
         pytest.skip(f"seed articles not found at {SEEDS}")
     return SEEDS
+
+
+@pytest.fixture(scope="session")
+def day_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same 40 patients exported five ways: name → file (see batch_support.EXPORTS)."""
+    folder = tmp_path_factory.mktemp("exports")
+    patients = day_patients(40)
+    files = {}
+    for name, (export, file_name, _, _) in EXPORTS.items():
+        export(folder / file_name, patients)
+        files[name] = folder / file_name
+    return files

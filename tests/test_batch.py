@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from dn_docs.batch.dispatch import BROKER_DOWN, LAST_FEW
 from dn_docs.batch.inputs import plan
 from dn_docs.batch.jobs import payload
 from dn_docs.batch.outputs import Entry, PrintStacks
+from dn_docs.batch.references import FileRequestStore, resolve
 from dn_docs.cli import main
 
 #: The shared Redis's database the tests clear and use; two suites at once on one machine
@@ -110,9 +112,13 @@ def in_background(target, *args) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
-def wait_for_done(folder: Path, count: int, timeout: float = 120) -> None:
+def wait_for_done(
+    folder: Path, count: int, timeout: float = 120, process: subprocess.Popen | None = None
+) -> None:
+    """Until the manifest has ``count`` documents done (``process``, if given, still running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        assert process is None or process.poll() is None, "the batch ended too soon"
         try:
             if sum(e["status"] == "done" for e in manifest(folder)) >= count:
                 return
@@ -154,10 +160,10 @@ def test_print_stacks_join_documents_in_row_order_as_they_finish(tmp_path: Path)
     order[0].status = "done"
 
     def stacked() -> list[int]:
-        stack = stacks.stacks.get("consent")
+        stack = stacks.stacks[0].pdf
         return [int(page.mediabox[2]) for page in stack.pages] if stack else []
 
-    with PrintStacks(tmp_path, order) as stacks:
+    with PrintStacks(tmp_path, PrintStacks.by_kind(order)) as stacks:
         for row, status in [(3, "done"), (1, "done"), (4, "done"), (2, "failed")]:
             order[row].status = status
             stacks.add(order[row])
@@ -254,11 +260,14 @@ def test_monitoring_sees_the_job_file_not_the_patient(tmp_path: Path, shared_red
 
     source = tmp_path / "day.csv"
     write_batch(source, rows=12)
-    jobs, _ = plan(source, clinic_defaults())
+    jobs = plan(source, clinic_defaults()).jobs
     dispatcher = CeleryDispatcher(create_app(shared_redis), queue="nobody-listens")
     when = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
     # More messages than go out one at a time: the rest are sent together.
-    keys = dispatcher._send([[payload(job, tmp_path, when)] for job in jobs])
+    store = FileRequestStore.open(tmp_path)
+    keys = dispatcher._send(
+        [[payload(job, tmp_path, when, store.put(job.file_name, job.request))] for job in jobs]
+    )
     raws = redis.Redis.from_url(shared_redis).lrange("nobody-listens", 0, -1)
     messages = [json.loads(raw) for raw in reversed(raws)]
     assert len(keys) == len(messages) == len(jobs) > LAST_FEW
@@ -266,9 +275,15 @@ def test_monitoring_sees_the_job_file_not_the_patient(tmp_path: Path, shared_red
         assert message["headers"]["argsrepr"] == f"[[{job.file_name!r}]]"
         assert message["headers"]["kwargsrepr"] == "{}"
         assert key.endswith(message["headers"]["id"].encode())
-        # The job itself still carries the request the worker renders.
+        # The message carries a reference to the request, not the request.
         body = base64.b64decode(message["body"])
-        assert f"Patient Number {job.row - 2}".encode() in body
+        assert b"Patient Number" not in body and b"ID-" not in body
+        assert job.request["patient"]["date_of_birth"].encode() not in body
+        (args,) = json.loads(body)[0]
+        assert args[0]["ref"]["scheme"] == "file" and "request" not in args[0]
+        assert (
+            resolve(args[0]["ref"], tmp_path)["patient"]["name"] == f"Patient Number {job.row - 2}"
+        )
 
 
 def test_jobs_go_four_to_a_message_and_the_last_few_one_each() -> None:
@@ -287,7 +302,7 @@ def test_a_message_of_one_job_from_an_earlier_dispatcher_is_still_rendered(
     """A queue may still hold ``dn_docs.render`` messages when its workers are upgraded."""
     source = tmp_path / "one.csv"
     write_batch(source, rows=1)
-    jobs, _ = plan(source, clinic_defaults())
+    jobs = plan(source, clinic_defaults()).jobs
     out = tmp_path / "out"
     out.mkdir()
     workers.start(count=1)
@@ -379,7 +394,7 @@ def test_redis_gone_while_sending_is_an_outage_to_wait_out(tmp_path: Path) -> No
     try:
         source = tmp_path / "day.csv"
         write_batch(source, rows=12)
-        jobs, _ = plan(source, clinic_defaults())
+        jobs = plan(source, clinic_defaults()).jobs
         dispatcher = CeleryDispatcher(create_app(server.url), queue="nobody-listens")
         when = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
         messages = [[payload(job, tmp_path, when)] for job in jobs]
@@ -438,7 +453,14 @@ def test_render_failures_are_recorded_and_the_rest_completes(
     assert len(pdf_files(out)) == expected - 1
     report = list(csv.DictReader((out / "errors.csv").read_text().splitlines()))
     assert report == [
-        {"row": "4", "kind": failed[0]["kind"], "field": "render", "reason": failed[0]["error"]}
+        {
+            "row": "4",
+            "kind": failed[0]["kind"],
+            "column": "",
+            "field": "render",
+            "value": "",
+            "reason": failed[0]["error"],
+        }
     ]
 
 

@@ -209,3 +209,76 @@ def test_aftercare_needs_no_screening() -> None:
     data = _without("screening")
     data["kind"] = "aftercare"
     assert parse_request(data).screening is None
+
+
+# Caught at validation, not at render time --------------------------------------------------
+
+PRINTS_NOTHING = [
+    "\u200b\u200b",  # zero-width spaces only
+    "\u3164",  # Hangul filler
+    "\u0301\u0308",  # combining marks with nothing to sit on
+    "\u115f\u2800",  # Hangul choseong filler, blank Braille
+    "\ufe0f\u200d",  # a variation selector and a joiner
+]
+
+
+@pytest.mark.parametrize("name", PRINTS_NOTHING)
+def test_names_that_print_as_nothing_are_refused(name: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_request(make_request(patient={"name": name}))
+    assert caught.value.first.startswith("patient.name: ")
+    assert "empty" in caught.value.first or "prints as nothing" in caught.value.first
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\ufff9", "\ufffa", "\ufffb"])
+def test_characters_no_font_prints_are_refused(char: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_request(make_request(patient={"name": f"Ann{char}Lee"}))
+    assert caught.value.first == (
+        f"patient.name: has characters no installed font can print (U+{ord(char):04X})"
+    )
+
+
+@pytest.mark.parametrize("tag", ["zh-Hant-CN", "zh-Hant-US", "zh-Hant-SG", "zh-hant-hk-u-nu"])
+def test_zh_hant_tags_are_always_traditional(tag: str) -> None:
+    assert parse_request(make_request(locale=tag)).locale == "zh_Hant"
+    assert parse_request(make_request(locale="zh-Hans-TW")).locale == "zh_Hans"
+
+
+@pytest.mark.parametrize("code", ["EU", "UN", "ZZ", "XK", "QO", "AA", "00"])
+def test_country_codes_outside_iso_3166_are_refused(code: str) -> None:
+    with pytest.raises(RequestError, match=r"clinic\.country: must be an ISO 3166"):
+        parse_request(make_request(clinic={"country": code}))
+
+
+def test_assigned_country_codes_are_accepted_in_any_case() -> None:
+    assert parse_request(make_request(clinic={"country": "gb"})).clinic.country == "GB"
+    assert parse_request(make_request(clinic={"country": "AQ"})).clinic.country == "AQ"
+
+
+@pytest.mark.parametrize("value", [0, 19840502, 1.5e9, True])
+def test_a_number_where_a_date_belongs_is_refused(value: object) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_request(make_request(patient={"date_of_birth": value}))
+    assert caught.value.first.startswith("patient.date_of_birth: must be a date in YYYY-MM-DD")
+
+
+def test_session_time_is_optional_and_read_as_hh_mm() -> None:
+    assert parse_request(make_request()).session.time is None
+    request = parse_request(make_request(session={"time": "14:30"}))
+    assert request.session.time == dt.time(14, 30)
+    with pytest.raises(RequestError, match=r"session\.time: must be a time in HH:MM form"):
+        parse_request(make_request(session={"time": 870}))
+
+
+def test_limits_are_counted_after_normalisation() -> None:
+    # 120 letters typed decomposed (e + combining acute) are 240 code points, 120 printed.
+    decomposed = "e\u0301" * 120
+    assert parse_request(make_request(patient={"name": decomposed})).patient.name == "é" * 120
+    with pytest.raises(RequestError, match=r"patient.name: is too long \(at most 120"):
+        parse_request(make_request(patient={"name": "é" * 121}))
+    # Zero-width characters removed by cleaning do not count either.
+    padded = "A" + "\u200b" * 300 + "B"
+    assert parse_request(make_request(patient={"name": padded})).patient.name == "AB"
+    with pytest.raises(RequestError, match="is too long"):
+        parse_request(make_request(patient={"name": "x" * 10_000}))

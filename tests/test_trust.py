@@ -504,3 +504,33 @@ def test_verify_refuses_a_pdf_without_a_record(tmp_path: Path) -> None:
     junk.write_bytes(b"not a pdf")
     result = CliRunner().invoke(main, ["verify", str(junk)])
     assert result.exit_code == 2 and "not a readable PDF" in result.stderr
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """A valid grey PNG of ``width`` x ``height`` black pixels: a few hundred KiB that
+    unpack to ``width * height`` bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    packer = zlib.compressobj(9)
+    line = b"\0" * (width + 1)
+    body = b"".join(packer.compress(line) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_logo_is_refused_before_decoding(assets: Path) -> None:
+    bomb = _bomb_png(12_000, 12_000)  # 144 million pixels in under 512 KiB
+    assert len(bomb) < 512 * 1024
+    (assets / "bomb.png").write_bytes(bomb)
+    started = time.perf_counter()
+    with pytest.raises(RequestError, match=r"clinic\.logo: is 12000 x 12000 pixels"):
+        dn_docs.render_pdf(make_request(clinic={"logo": "bomb.png"}))
+    assert time.perf_counter() - started < 1.0  # decoding it would take seconds

@@ -1,9 +1,9 @@
 """The dn-docs Celery app: ``celery -A worker worker``.
 
 Configured from the environment (see :data:`SETTINGS_FROM_ENV`). The task is thin:
-for each job of its message it calls :func:`dn_docs.batch.jobs.run_job`, which
-validates, renders, writes the PDF atomically and returns metadata only (file, sha256,
-pages, bytes).
+for each job of its message it calls :func:`dn_docs.batch.jobs.run_job`, which reads
+the job's request by its reference, validates, renders, writes the PDF atomically
+under ``DN_DOCS_OUTPUT_ROOT`` and returns metadata only (file, sha256, pages, bytes).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
-from dn_docs.batch.dispatch import JOBS_PER_MESSAGE, RENDER_JOBS
+from dn_docs.batch.dispatch import DEFAULT_QUEUE, JOBS_PER_MESSAGE, RENDER_JOBS
 from dn_docs.batch.jobs import failure, run_job
 from dn_docs.batch.results import SCHEME as POLLED_RESULTS
 from dn_docs.errors import UnsupportedLocaleError
@@ -41,7 +42,19 @@ SETTINGS_FROM_ENV = {
     " messages of 4 (1000)",
     "DN_DOCS_TASK_EVENTS": "1 to send task events for Flower, as `celery worker -E` does (0)",
     "DN_DOCS_WARM_LANGUAGES": "languages a worker process lays out examples in when it starts (en)",
+    "DN_DOCS_QUEUE": f"the queue jobs are sent to and consumed from ({DEFAULT_QUEUE})",
+    "DN_DOCS_OUTPUT_ROOT": "the folder workers write under, refusing jobs for any other"
+    " (out/ in the worker's working directory)",
 }
+
+
+def queue_name() -> str:
+    return os.environ.get("DN_DOCS_QUEUE", "").strip() or DEFAULT_QUEUE
+
+
+def output_root() -> Path:
+    """``DN_DOCS_OUTPUT_ROOT``, or ``out/`` in the working directory; links resolved."""
+    return Path(os.environ.get("DN_DOCS_OUTPUT_ROOT", "").strip() or "out").resolve()
 
 
 def warm_languages() -> tuple[str, ...]:
@@ -106,6 +119,9 @@ def create_app(broker: str | None = None) -> Celery:
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
+        # A queue of dn-docs' own: a worker started without -Q consumes it, and other
+        # apps' workers on Celery's default queue never see a job.
+        task_default_queue=queue_name(),
         # A job must not be lost: acknowledge only after the PDF is written, and requeue
         # the job if the process running it dies.
         task_acks_late=True,
@@ -143,6 +159,7 @@ def create_app(broker: str | None = None) -> Celery:
 
 app = create_app()
 WARM_LANGUAGES = warm_languages()
+OUTPUT_ROOT = output_root()
 
 
 @worker_process_init.connect
@@ -153,9 +170,10 @@ def _warm_up(**_: Any) -> None:
     started = time.perf_counter()
     warm_up(WARM_LANGUAGES)
     log.info(
-        "render process warmed up in %.1f s; examples laid out in: %s",
+        "render process warmed up in %.1f s; examples laid out in: %s; writing under %s",
         time.perf_counter() - started,
         ", ".join(WARM_LANGUAGES) or "no language",
+        OUTPUT_ROOT,
     )
 
 
@@ -164,7 +182,7 @@ def _render_each(job_payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     try:
         for job_payload in job_payloads:
-            results.append(run_job(job_payload, seconds))
+            results.append(run_job(job_payload, seconds, output_root=OUTPUT_ROOT))
     except SoftTimeLimitExceeded:
         late = failure(f"render time limit of {seconds:g} s exceeded")
         results += [dict(late) for _ in job_payloads[len(results) :]]

@@ -9,9 +9,11 @@ The pipeline, one module per stage::
 
 from .content import CATALOG_VERSION
 from .errors import (
+    BatchAbortedError,
     ConsentRefusedError,
     DnDocsError,
     MissingGlyphError,
+    OutputBusyError,
     RenderError,
     RenderTimeoutError,
     RequestError,
@@ -27,11 +29,13 @@ from .version import __version__
 __all__ = [
     "CATALOG_VERSION",
     "SUPPORTED_LOCALES",
+    "BatchAbortedError",
     "ConsentRefusedError",
     "DnDocsError",
     "Document",
     "DocumentRequest",
     "MissingGlyphError",
+    "OutputBusyError",
     "RenderError",
     "RenderTimeoutError",
     "RequestError",

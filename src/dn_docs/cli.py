@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 import click
 
 from . import content, examples, locales
+from .batch.dispatch import BROKER_WAIT, DEFAULT_QUEUE, WORKER_WAIT
+from .batch.runner import STACKS
+from .batch.template import FORMATS, write_template
 from .errors import DnDocsError, RequestError
 from .limits import MAX_REQUEST_BYTES
 from .pipeline import render_document
@@ -89,7 +92,8 @@ def render(
         request = document.composed.request
         target = out or Path(f"{request.kind}-{request.locale}.{'html' if as_html else 'pdf'}")
         payload = document.composed.standalone_html.encode() if as_html else document.pdf
-        write_atomic(target.resolve(), payload)
+        # Not resolved: a link at the target is refused, never written through.
+        write_atomic(target.absolute(), payload)
     click.echo(f"{target}  ({document.pages} pages, {len(document.pdf) // 1024} KiB)")
 
 
@@ -170,13 +174,35 @@ def locales_list() -> None:
             click.echo(f"{locale_id:8} {direction}  {locales.catalog_version(locale_id)}")
 
 
-@main.command()
+class _BatchGroup(click.Group):
+    """``dn-docs batch FILE …`` runs a batch, as it always has; ``dn-docs batch template``
+    and the other subcommands are named."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(name="batch", cls=_BatchGroup)
+def batch_group() -> None:
+    """Batches: `dn-docs batch FILE --out DIR` renders one (see `dn-docs batch run -h`);
+    `dn-docs batch template` writes a file to fill in."""
+
+
+def _seconds(value: float, name: str) -> float:
+    if value <= 0:
+        raise BadInputError(f"{name}: must be a number of seconds above 0")
+    return value
+
+
+@batch_group.command(name="run")
 @click.argument("input_file", type=click.Path(path_type=Path))
 @click.option(
     "--clinic",
     "clinic_file",
     type=click.Path(path_type=Path),
-    help="JSON with defaults for every row: clinic, practitioner, locale, options.",
+    help="JSON with defaults for every row: clinic, practitioner, locale, options, date_format.",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option(
@@ -184,9 +210,45 @@ def locales_list() -> None:
     envvar="DN_DOCS_BROKER_URL",
     help="Celery broker URL; without one, a local process pool does the work.",
 )
-@click.option("--queue", default="celery", show_default=True, help="Celery queue to send to.")
+@click.option(
+    "--queue",
+    envvar="DN_DOCS_QUEUE",
+    default=DEFAULT_QUEUE,
+    show_default=True,
+    help="Celery queue to send to (DN_DOCS_QUEUE).",
+)
 @click.option("--workers", type=int, help="Local pool size (default: one per core).")
 @click.option("--resume", is_flag=True, help="Skip documents the manifest already has, unchanged.")
+@click.option("--delimiter", help="CSV separator (default: found from the header row).")
+@click.option("--encoding", help="CSV encoding (default: UTF-8, or Windows-1252 if it is not).")
+@click.option(
+    "--date-format",
+    help="How the file writes dates, e.g. DD.MM.YYYY or MM/DD/YYYY (default: YYYY-MM-DD, "
+    "or clinic.json's date_format).",
+)
+@click.option(
+    "--stacks",
+    default=",".join(STACKS),
+    show_default=True,
+    help="Print stacks to make: packets (packets.pdf), kinds (merged-<kind>.pdf), or none.",
+)
+@click.option(
+    "--worker-wait",
+    envvar="DN_DOCS_WORKER_WAIT",
+    type=float,
+    default=WORKER_WAIT,
+    show_default=True,
+    help="Seconds without a finished document before the batch checks that a worker "
+    "consumes the queue, and ends if none does (DN_DOCS_WORKER_WAIT).",
+)
+@click.option(
+    "--broker-wait",
+    envvar="DN_DOCS_BROKER_WAIT",
+    type=float,
+    default=BROKER_WAIT,
+    show_default=True,
+    help="Seconds the broker may stay unreachable before the batch ends (DN_DOCS_BROKER_WAIT).",
+)
 def batch(
     input_file: Path,
     clinic_file: Path | None,
@@ -195,8 +257,16 @@ def batch(
     queue: str,
     workers: int | None,
     resume: bool,
+    delimiter: str | None,
+    encoding: str | None,
+    date_format: str | None,
+    stacks: str,
+    worker_wait: float,
+    broker_wait: float,
 ) -> None:
-    """Render a CSV or JSON Lines batch: one PDF per row and kind, a manifest, merged PDFs."""
+    """Render a spreadsheet (.xlsx), CSV or JSON Lines batch: one PDF per row and kind, a
+    manifest, errors.csv and print stacks."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -205,7 +275,7 @@ def batch(
         TimeRemainingColumn,
     )
 
-    from .batch import CeleryDispatcher, LocalDispatcher, run_batch
+    from .batch import CeleryDispatcher, InputOptions, LocalDispatcher, run_batch
     from .progress import RateColumn
 
     if not input_file.is_file():
@@ -213,12 +283,21 @@ def batch(
     defaults = load_json(clinic_file) if clinic_file else None
     if defaults is not None and not isinstance(defaults, dict):
         raise BadInputError(f"{clinic_file}: the clinic defaults must be a JSON object")
+    chosen = {s.strip() for s in stacks.split(",") if s.strip()} - {"none"}
+    if chosen - set(STACKS):
+        raise BadInputError("--stacks: must be packets, kinds, both (packets,kinds) or none")
     if broker:
         from worker import create_app
 
-        dispatcher: Any = CeleryDispatcher(create_app(broker), queue=queue)
+        dispatcher: Any = CeleryDispatcher(
+            create_app(broker),
+            queue=queue,
+            worker_wait=_seconds(worker_wait, "--worker-wait"),
+            broker_wait=_seconds(broker_wait, "--broker-wait"),
+        )
     else:
         dispatcher = LocalDispatcher(workers=workers)
+    options = InputOptions(delimiter=delimiter, encoding=encoding, date_format=date_format)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -227,16 +306,54 @@ def batch(
         RateColumn(),
         TimeRemainingColumn(),
     )
-    with user_errors(), Progress(*columns, disable=not sys.stderr.isatty()) as progress:
+    # Warnings go to stderr above the bar; a redirected stdout gets the summary alone.
+    console = Console(stderr=True)
+    with (
+        user_errors(),
+        Progress(*columns, console=console, disable=not sys.stderr.isatty()) as progress,
+    ):
         task = progress.add_task("rendering", total=None, failed=0)
 
         def on_progress(done: int, failed: int, total: int) -> None:
             progress.update(task, completed=done + failed, total=total, failed=failed)
 
-        summary = run_batch(input_file, out, dispatcher, defaults, resume, on_progress)
+        def on_warning(message: str) -> None:
+            progress.console.print(
+                f"dn-docs: warning: {message}", markup=False, highlight=False, soft_wrap=True
+            )
+
+        summary = run_batch(
+            input_file,
+            out,
+            dispatcher,
+            defaults,
+            resume,
+            on_progress,
+            options=options,
+            stacks=chosen,
+            on_warning=on_warning,
+        )
     click.echo(str(summary))
+    if summary.interrupted:
+        sys.exit(128 + summary.interrupted)
     if not summary.clean:
         sys.exit(3)
+
+
+@batch_group.command(name="template")
+@click.option("--format", "kind", type=click.Choice(FORMATS), default="xlsx", show_default=True)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (default: batch-template.xlsx or .csv).",
+)
+def batch_template(kind: str, out: Path | None) -> None:
+    """Write a batch file to fill in: a header, an example row and the allowed values."""
+    target = out or Path(f"batch-template.{kind}")
+    with user_errors():
+        write_template(target.absolute(), kind)
+    click.echo(f"{target}: header, an example row and the allowed values")
 
 
 def _form_sentences() -> list[str]:

@@ -63,3 +63,11 @@ class RenderTimeoutError(RenderError, TimeoutError):
 
 class StorageError(DnDocsError, OSError):
     """An output file could not be written where it was asked for."""
+
+
+class OutputBusyError(StorageError):
+    """Another batch is writing to the same output folder."""
+
+
+class BatchAbortedError(DnDocsError, RuntimeError):
+    """A batch could not go on (no worker, no broker); what was done is recorded."""

@@ -16,6 +16,9 @@ MAX_REQUEST_BYTES = 256 * 1024
 MAX_INPUT_BYTES = 50 * 2**20
 #: The largest clinic logo accepted.
 MAX_LOGO_BYTES = 512 * 1024
+#: The most pixels a clinic logo may have (4096 x 4096): a small file can unpack to
+#: gigabytes, so the header's size is checked before anything is decoded.
+MAX_LOGO_PIXELS = 4096 * 4096
 #: Seconds one render may take, by default.
 RENDER_SECONDS = 60.0
 

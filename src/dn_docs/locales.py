@@ -64,9 +64,33 @@ def supported_list() -> str:
     return ", ".join(sorted(SUPPORTED))
 
 
+def _chinese_script(subtags: list[str]) -> str | None:
+    """``zh_Hant`` or ``zh_Hans`` when a Chinese tag names its script: the script decides,
+    whatever region follows (``zh-Hant-CN`` is Traditional, ``zh-Hans-TW`` Simplified)."""
+    scripts = {"hant": "zh_Hant", "hans": "zh_Hans"}
+    if subtags[0] != "zh":
+        return None
+    for subtag in subtags[1:]:
+        if subtag in scripts:
+            return scripts[subtag]
+    return None
+
+
 def _match(tag: str) -> str | None:
     if tag in SUPPORTED:
         return tag
+    # Extensions and private use (``-u-nu-hanidec``, ``-x-…``) say nothing about the
+    # catalog; everything from the first single-letter subtag on is dropped.
+    subtags = []
+    for subtag in tag.replace("_", "-").lower().split("-"):
+        if len(subtag) == 1:
+            break
+        subtags.append(subtag)
+    if not subtags:
+        return None
+    if chinese := _chinese_script(subtags):
+        return chinese if chinese in SUPPORTED else None
+    tag = "-".join(subtags)
     try:
         parsed = Locale.parse(tag.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):

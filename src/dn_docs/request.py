@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from babel import Locale
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -27,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import glyphs, locales
+from . import countries, dates, fieldtext, locales
 from .errors import RequestError, UnsupportedLocaleError
 
 MAX_NAME = 120
@@ -68,35 +67,13 @@ class Condition(StrEnum):
     OTHER = "other"
 
 
-# Bidirectional embeddings, overrides and isolates, and invisible spaces: a name needs
-# none of them, and they could make printed text read differently from what was typed.
-# (Joiners, U+200C and U+200D, are kept: Persian and Indic names need them.)
-_INVISIBLE_CONTROLS = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200E, 0x200F, 0x061C, 0xFEFF]
-)
-
-
-def _printable(value: str) -> str:
-    # Control characters have no place on a printed form and can corrupt CSV and logs.
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValueError("contains control characters")
-    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE_CONTROLS)).strip()
-    if not value:
-        raise ValueError("must not be empty")
-    if missing := glyphs.unprintable(value):
-        raise ValueError(
-            "has characters no installed font can print (" + ", ".join(missing[:5]) + ")"
-        )
-    return value
-
-
-def _bounded(max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-
-
-Name = Annotated[str, _bounded(MAX_NAME), AfterValidator(_printable)]
-Text = Annotated[str, _bounded(MAX_TEXT), AfterValidator(_printable)]
-Identifier = Annotated[str, _bounded(MAX_ID), AfterValidator(_printable)]
+# Lengths are checked by fieldtext after normalisation, not on the raw value.
+_STRIPPED = StringConstraints(strip_whitespace=True, min_length=1)
+Name = Annotated[str, _STRIPPED, AfterValidator(fieldtext.limited(MAX_NAME))]
+Text = Annotated[str, _STRIPPED, AfterValidator(fieldtext.limited(MAX_TEXT))]
+Identifier = Annotated[str, _STRIPPED, AfterValidator(fieldtext.limited(MAX_ID))]
+Day = Annotated[dt.date, BeforeValidator(dates.iso_date)]
+TimeOfDay = Annotated[dt.time, BeforeValidator(dates.iso_time)]
 Phone = Annotated[
     str,
     StringConstraints(
@@ -111,7 +88,7 @@ class _Strict(BaseModel):
 
 class Patient(_Strict):
     name: Name
-    date_of_birth: dt.date
+    date_of_birth: Day
     id: Identifier | None = None
 
     def age_on(self, day: dt.date) -> int:
@@ -150,10 +127,7 @@ class Clinic(_Strict):
     @field_validator("country")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        code = value.upper()
-        if not code.isalpha() or code not in Locale("en").territories:
-            raise ValueError("must be an ISO 3166 alpha-2 country code such as US, GB or ES")
-        return code
+        return countries.country_code(value)
 
     @field_validator("language")
     @classmethod
@@ -162,11 +136,13 @@ class Clinic(_Strict):
 
 
 class Session(_Strict):
-    date: dt.date
+    date: Day
+    #: The appointment's time of day (optional): batches print packets in this order.
+    time: TimeOfDay | None = None
     areas: list[Area] = Field(min_length=1, max_length=len(Area))
     electrical_stimulation: bool = False
     condition: Condition | None = None
-    next_appointment: dt.date | None = None
+    next_appointment: Day | None = None
 
     @field_validator("areas")
     @classmethod

@@ -1,7 +1,8 @@
 """Where jobs run: a local process pool, or Celery workers through a broker.
 
 Both take the same payloads and report the same result dicts through ``on_result``,
-so the rest of a batch does not care where the work happened.
+so the rest of a batch does not care where the work happened. Both stop starting
+documents when the batch is interrupted and report the ones in flight.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from kombu.exceptions import (  # type: ignore[attr-defined]  # the stubs predat
     BatchPublishError,
     OperationalError,
 )
+from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ..errors import BatchAbortedError
 from ..pipeline import warm_up
+from .interrupt import Interruption, ignore_interrupts
 from .jobs import failure, run_job
 
 log = logging.getLogger("dn_docs.batch")
@@ -31,6 +35,9 @@ log = logging.getLogger("dn_docs.batch")
 BROKER_DOWN = (RedisConnectionError, RedisTimeoutError, OperationalError, ConnectionError, OSError)
 
 OnResult = Callable[[str, dict[str, Any]], None]
+#: Job payloads by key (the output file name), and what tells a dispatcher to stop.
+Payloads = dict[str, dict[str, Any]]
+Stop = Interruption | None
 
 #: The Celery task that renders a list of jobs, and how many jobs a message carries.
 RENDER_JOBS = "dn_docs.render_jobs"
@@ -42,37 +49,63 @@ LAST_FEW = 8
 #: How often the dispatcher asks Redis which server it is: a new one has restarted and
 #: lost the queued jobs. Asking on every poll cost more than sending the jobs.
 SERVER_CHECK_SECONDS = 1.0
+#: The queue dn-docs sends to and its workers consume, unless told otherwise: not
+#: Celery's shared ``celery`` queue, where other apps' workers would take (and log) jobs.
+DEFAULT_QUEUE = "dn-docs"
+#: Seconds without a finished document before the dispatcher asks whether any worker
+#: consumes its queue, and how long the broker may stay unreachable.
+WORKER_WAIT = 60.0
+BROKER_WAIT = 120.0
 
 
 class Dispatcher(Protocol):
-    def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None: ...
+    #: True if jobs leave this machine in messages, so requests must go by reference.
+    by_reference: bool
+
+    def run(self, payloads: Payloads, on_result: OnResult, stop: Stop = None) -> None: ...
+
+
+def _render_process_init() -> None:
+    ignore_interrupts()
+    warm_up()
 
 
 class LocalDispatcher:
     """A process pool on this machine: no broker needed."""
 
+    by_reference = False
+
     def __init__(self, workers: int | None = None, time_limit: float | None = 60) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
 
-    def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
+    def run(self, payloads: Payloads, on_result: OnResult, stop: Stop = None) -> None:
+        stop = stop or Interruption()
         if self.workers == 1:
             # One worker: render here, without starting a process.
             if len(payloads) > 1:
                 warm_up()
             for key, job in payloads.items():
+                if stop.is_set():
+                    return
                 on_result(key, run_job(job, self.time_limit))
             return
         if not payloads:
             return
         with ProcessPoolExecutor(
-            max_workers=min(self.workers, len(payloads)), initializer=warm_up
+            max_workers=min(self.workers, len(payloads)), initializer=_render_process_init
         ) as pool:
             futures: dict[Future[dict[str, Any]], str] = {
                 pool.submit(run_job, job, self.time_limit): key for key, job in payloads.items()
             }
             while futures:
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                finished, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                if stop.is_set():
+                    # Documents not started are left for --resume; the ones rendering finish.
+                    for future in [f for f in futures if f not in finished and f.cancel()]:
+                        del futures[future]
+                    if stop.abandon:
+                        return
                 for future in finished:
                     key = futures.pop(future)
                     try:
@@ -96,19 +129,25 @@ class CeleryDispatcher:
     file atomically under a fixed name, so a job that runs twice still leaves one file.
     """
 
+    by_reference = True
+
     def __init__(
         self,
         app: Any,
-        queue: str = "celery",
+        queue: str = DEFAULT_QUEUE,
         stall_timeout: float = 600,
         poll_interval: float = 0.1,
         max_resends: int = 5,
+        worker_wait: float = WORKER_WAIT,
+        broker_wait: float = BROKER_WAIT,
     ) -> None:
         self.app = app
         self.queue = queue
         self.stall_timeout = stall_timeout
         self.poll_interval = poll_interval
         self.max_resends = max_resends
+        self.worker_wait = worker_wait
+        self.broker_wait = broker_wait
 
     @staticmethod
     def messages(keys: list[str]) -> list[list[str]]:
@@ -156,25 +195,58 @@ class CeleryDispatcher:
     def _server_id(self) -> str:
         return str(self.app.backend.client.info("server")["run_id"])
 
-    def run(self, payloads: dict[str, dict[str, Any]], on_result: OnResult) -> None:
+    def _consumed(self) -> bool:
+        """Whether any worker answers that it consumes this dispatcher's queue (True when
+        the broker cannot be asked: an outage has its own bound)."""
+        try:
+            # A connection of its own, closed here: the reply queue's read must not be
+            # left pending on a pooled connection, which a forked process (a local
+            # pool's, in the same program) would then wait on as kombu closes it.
+            with self.app.connection_for_write() as connection:
+                inspect = self.app.control.inspect(timeout=1.0, connection=connection)
+                replies = inspect.active_queues() or {}
+        except BROKER_DOWN:
+            return True
+        return any(
+            queue.get("name") == self.queue for queues in replies.values() for queue in queues or []
+        )
+
+    def _broker(self) -> str:
+        return str(maybe_sanitize_url(self.app.conf.broker_url))
+
+    def run(self, payloads: Payloads, on_result: OnResult, stop: Stop = None) -> None:
+        stop = stop or Interruption()
+        stop_seen = False
         waiting: dict[bytes, list[str]] = {}  # a message's result key → its job keys
         resends: dict[str, int] = dict.fromkeys(payloads, 0)
         unsent = list(payloads)
         server: str | None = None
         checked_at = -SERVER_CHECK_SECONDS
-        last_progress = time.monotonic()
-        outage = False
+        last_progress = last_stall = time.monotonic()
+        down_since: float | None = None
         while unsent or waiting:
+            if stop.is_set():
+                if stop.abandon:
+                    return
+                if unsent or not stop_seen:
+                    # Jobs not yet started find their requests gone and write nothing; the
+                    # ones rendering finish and are recorded.
+                    stop.withdraw()
+                    unsent = []
+                    stop_seen, last_progress = True, time.monotonic()
+                    continue
             try:
-                if outage or time.monotonic() - checked_at >= SERVER_CHECK_SECONDS:
+                if down_since is not None or time.monotonic() - checked_at >= SERVER_CHECK_SECONDS:
                     current = self._server_id()
                     checked_at = time.monotonic()
-                    if outage or (server is not None and current != server):
+                    if down_since is not None or (server is not None and current != server):
                         log.warning(
                             "broker restarted or was unreachable; sending unfinished jobs again"
                         )
                         unsent += [key for message in list(waiting) for key in waiting.pop(message)]
-                    server, outage = current, False
+                        if stop.is_set():
+                            unsent = []
+                    server, down_since = current, None
                 if unsent:
                     messages = self.messages(unsent)
                     sent = self._send([[payloads[key] for key in keys] for keys in messages])
@@ -182,16 +254,32 @@ class CeleryDispatcher:
                     unsent = []
                 finished = self._collect(waiting)
             except BROKER_DOWN as exc:
+                down_since = down_since or time.monotonic()
+                if time.monotonic() - down_since > self.broker_wait:
+                    raise BatchAbortedError(
+                        f"the broker {self._broker()} has been unreachable for "
+                        f"{self.broker_wait:g} s; the documents done so far are recorded"
+                    ) from None
                 log.warning("broker unreachable (%s); retrying", type(exc).__name__)
-                outage = True
-                time.sleep(1)
+                stop.wait(1)
                 continue
             for message, results in finished.items():
                 for key, result in zip(waiting.pop(message), results, strict=True):
                     on_result(key, result)
+                last_progress = last_stall = time.monotonic()
+            idle = time.monotonic() - last_progress
+            if waiting and idle > self.worker_wait:
+                if stop.is_set():
+                    return  # the jobs still out stay to be done by --resume
+                if not self._consumed():
+                    raise BatchAbortedError(
+                        f"no worker is consuming queue '{self.queue}' (no document finished "
+                        f"in {self.worker_wait:g} s); start one with: celery -A worker worker "
+                        f"-Q {self.queue}, then run the batch again with --resume"
+                    )
                 last_progress = time.monotonic()
-            if waiting and time.monotonic() - last_progress > self.stall_timeout:
-                last_progress = time.monotonic()
+            if waiting and time.monotonic() - last_stall > self.stall_timeout:
+                last_stall = time.monotonic()
                 for message in list(waiting):
                     for key in waiting.pop(message):
                         resends[key] += 1
@@ -203,7 +291,7 @@ class CeleryDispatcher:
                             unsent.append(key)
             if waiting:
                 near_end = not unsent and len(waiting) <= LAST_FEW
-                time.sleep(self.poll_interval / 10 if near_end else self.poll_interval)
+                stop.wait(self.poll_interval / 10 if near_end else self.poll_interval)
 
     def _collect(self, waiting: dict[bytes, list[str]]) -> dict[bytes, list[dict[str, Any]]]:
         """The finished messages' results, by result key: one per job, in order."""
@@ -218,6 +306,14 @@ class CeleryDispatcher:
             if status == "SUCCESS":
                 finished[key] = [dict(result) for result in meta["result"]]
             elif status in ("FAILURE", "REVOKED"):
-                exc_type = (meta.get("result") or {}).get("exc_type", "error")
-                finished[key] = [failure(f"worker error: {exc_type}") for _ in waiting[key]]
+                # Celery turns a failure's result back into the exception it stored.
+                error = meta.get("result")
+                name = (
+                    type(error).__name__
+                    if isinstance(error, BaseException)
+                    else str((error or {}).get("exc_type", "error"))
+                    if isinstance(error, dict)
+                    else "error"
+                )
+                finished[key] = [failure(f"worker error: {name}") for _ in waiting[key]]
         return finished

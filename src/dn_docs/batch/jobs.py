@@ -1,8 +1,10 @@
-"""Running one job: the code that a Celery task and a local pool process both call.
+"""One job: render one request to one PDF in the output folder.
 
-A job's payload is small and JSON-safe (the validated request, the output folder and
-the file name). The result carries only metadata that is safe to keep in a result
-backend or a log: never PDF bytes, never patient data.
+A job's payload is small and JSON-safe: a reference to its request (see
+:mod:`~dn_docs.batch.references`; the local pool, which sends no message, carries the
+request itself), the output folder and the file name. The result carries only
+metadata that is safe to keep in a result backend or a log: never PDF bytes, never
+patient data.
 """
 
 from __future__ import annotations
@@ -15,15 +17,22 @@ from typing import Any
 from ..errors import ConsentRefusedError, DnDocsError
 from ..limits import RENDER_SECONDS
 from ..pipeline import render_document
-from ..storage import inside, write_atomic
+from ..storage import confined, inside, write_atomic
 from .inputs import Job
+from .references import Reference, RequestWithdrawnError, resolve
 
 log = logging.getLogger("dn_docs.batch")
 
+#: The status of a job whose request its batch withdrew: it wrote nothing, and it stays
+#: to be done by ``--resume``.
+WITHDRAWN = "withdrawn"
 
-def payload(job: Job, out_dir: Path, generated_at: dt.datetime) -> dict[str, Any]:
+
+def payload(
+    job: Job, out_dir: Path, generated_at: dt.datetime, reference: Reference | None = None
+) -> dict[str, Any]:
     return {
-        "request": job.request,
+        **({"ref": reference} if reference is not None else {"request": job.request}),
         "out_dir": str(out_dir),
         "file": job.file_name,
         "generated_at": generated_at.isoformat(),
@@ -34,15 +43,31 @@ def failure(reason: str) -> dict[str, Any]:
     return {"status": "failed", "error": reason}
 
 
-def run_job(job_payload: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
-    """Render one document to its file. Returns metadata; failures are results, not raises."""
+def run_job(
+    job_payload: dict[str, Any], seconds: float | None = None, output_root: Path | None = None
+) -> dict[str, Any]:
+    """Render one document to its file. Returns metadata; failures are results, not raises.
+
+    With ``output_root`` (a worker's ``DN_DOCS_OUTPUT_ROOT``), a job whose output folder
+    is not inside it writes nothing.
+    """
     name = str(job_payload["file"])
     try:
+        out_dir = Path(job_payload["out_dir"])
+        if output_root is not None:
+            out_dir = confined(str(job_payload["out_dir"]), output_root)
+        target = inside(out_dir, name)
+        request = job_payload.get("request")
+        if request is None:
+            request = resolve(job_payload["ref"], out_dir)
         generated_at = dt.datetime.fromisoformat(job_payload["generated_at"])
         document = render_document(
-            job_payload["request"], generated_at=generated_at, seconds=seconds or RENDER_SECONDS
+            request, generated_at=generated_at, seconds=seconds or RENDER_SECONDS
         )
-        write_atomic(inside(Path(job_payload["out_dir"]), name), document.pdf)
+        write_atomic(target, document.pdf)
+    except RequestWithdrawnError as exc:
+        log.info("job %s withdrawn by its batch", name)
+        return {"status": WITHDRAWN, "error": str(exc)}
     except ConsentRefusedError:
         return failure(ConsentRefusedError.public_message)
     except DnDocsError as exc:

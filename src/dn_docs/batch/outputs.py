@@ -1,4 +1,4 @@
-"""What a batch leaves in its output folder: PDFs, manifest.json, errors.csv, merged PDFs."""
+"""What a batch leaves in its output folder: PDFs, manifest.json, errors.csv, print stacks."""
 
 from __future__ import annotations
 
@@ -7,17 +7,32 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 
+from ..errors import DnDocsError, StorageError
+from ..record import read_record
 from ..storage import inside, write_atomic
-from .inputs import Job, RowError
+from .inputs import Job, request_sha256
+from .sheet import RowError
 
 MANIFEST = "manifest.json"
 ERRORS = "errors.csv"
+PACKETS = "packets.pdf"
+#: After --resume: a packet stack of the documents that run rendered.
+RESUMED_PACKETS = "packets-resumed.pdf"
+KINDS = ("consent", "aftercare")
+#: The name of every document a batch writes: row number, kind, locale.
+DOCUMENT = re.compile(r"(\d{5})-(consent|aftercare)-([A-Za-z_]+)\.pdf")
+STATUSES = ("pending", "done", "failed")
+
+
+class DamagedManifestError(StorageError):
+    """manifest.json cannot be read as a batch's manifest."""
 
 
 @dataclass
@@ -44,12 +59,60 @@ class Manifest:
 
     @classmethod
     def load(cls, folder: Path) -> Manifest:
+        """The folder's manifest (empty if there is none); DamagedManifestError if it
+        cannot be read as one."""
         manifest = cls(folder)
-        if manifest.path.is_file():
-            data = json.loads(manifest.path.read_text(encoding="utf-8"))
-            for row in data.get("documents", []):
+        if not manifest.path.is_file():
+            return manifest
+        try:
+            data = json.loads(manifest.path.read_bytes())
+            for row in data["documents"]:
                 entry = Entry(**row)
+                if not (
+                    DOCUMENT.fullmatch(entry.file)
+                    and isinstance(entry.row, int)
+                    and entry.status in STATUSES
+                ):
+                    raise ValueError(entry.file)
                 manifest.entries[entry.file] = entry
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            raise DamagedManifestError(
+                f"{manifest.path} is damaged (not a dn-docs manifest); `dn-docs batch "
+                "--resume` rebuilds it from the consents' own records"
+            ) from None
+        return manifest
+
+    @classmethod
+    def rebuild(cls, folder: Path) -> Manifest:
+        """A manifest of the consents in ``folder``, from the record each one embeds.
+
+        A handout carries no record of its request, so it cannot be told unchanged: it
+        is left out and rendered again.
+        """
+        manifest = cls(folder)
+        for path in sorted(folder.iterdir()):
+            match = DOCUMENT.fullmatch(path.name)
+            if not match or match.group(2) != "consent" or not path.is_file():
+                continue
+            data = path.read_bytes()
+            try:
+                record = read_record(data)
+                with pikepdf.open(io.BytesIO(data)) as pdf:
+                    pages = len(pdf.pages)
+            except (DnDocsError, pikepdf.PdfError, ValueError, KeyError):
+                continue
+            entry = Entry(
+                int(match.group(1)),
+                "consent",
+                match.group(3),
+                path.name,
+                request_sha256(record.get("request") or {}),
+                status="done",
+                sha256=hashlib.sha256(data).hexdigest(),
+                pages=pages,
+                bytes=len(data),
+            )
+            manifest.entries[entry.file] = entry
         return manifest
 
     def is_done(self, job: Job) -> bool:
@@ -68,7 +131,8 @@ class Manifest:
 
     def record(self, file: str, result: dict[str, Any]) -> Entry:
         entry = self.entries[file]
-        entry.status = str(result.get("status", "failed"))
+        status = str(result.get("status", "failed"))
+        entry.status = status if status in STATUSES else "failed"
         entry.error = result.get("error")
         for key in ("sha256", "pages", "bytes"):
             setattr(entry, key, result.get(key))
@@ -94,78 +158,115 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+#: The columns of errors.csv: where (row as a spreadsheet numbers it, the document's
+#: kind, the column as the file names it, the request field), what kind of value was
+#: there (never the value) and why it was refused or failed.
+ERROR_COLUMNS = ["row", "kind", "column", "field", "value", "reason"]
+
+
 def write_errors(folder: Path, errors: list[RowError], failed: list[Entry]) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["row", "kind", "field", "reason"])
-    for error in sorted(errors, key=lambda e: e.row):
-        writer.writerow([error.row, "", _cell(error.field), _cell(error.reason)])
-    for entry in failed:
-        writer.writerow([entry.row, entry.kind, "render", _cell(entry.error or "failed")])
+    writer.writerow(ERROR_COLUMNS)
+    rows: list[tuple[int, list[str]]] = [
+        (e.row, ["", e.column, e.field, e.value, e.reason]) for e in errors
+    ] + [(e.row, [e.kind, "", "render", "", e.error or "failed"]) for e in failed]
+    for row, cells in sorted(rows, key=lambda r: r[0]):
+        writer.writerow([row, *(_cell(value) for value in cells)])
     return write_atomic(inside(folder, ERRORS), buffer.getvalue().encode("utf-8"))
 
 
-class PrintStacks:
-    """One print-ready PDF per kind of every finished document, in row order.
+@dataclass
+class Stack:
+    """One print-ready PDF: ``order``'s finished documents, one after the other.
 
-    ``order`` is every entry of the batch in row order. A document is joined onto its
-    stack as soon as it and every document before it of its kind are finished, while
-    the rest of the batch is still rendering, so only the last few documents and the
-    writing wait for the end of the batch.
+    With ``pad``, a document with an odd number of pages is followed by a blank one,
+    so on a duplex printer every document starts on a new sheet.
     """
 
-    KINDS = ("consent", "aftercare")
+    name: str
+    order: list[Entry]
+    pad: bool = False
+    joined: int = 0
+    pdf: pikepdf.Pdf | None = field(default=None, repr=False)
 
-    def __init__(self, folder: Path, order: list[Entry]) -> None:
+
+def packet_order(entries: list[Entry], times: dict[str, str | None]) -> list[Entry]:
+    """Each patient's consent then handout, in appointment order (``times`` by file name;
+    rows without a time after the rest), then row order."""
+
+    def key(entry: Entry) -> tuple[bool, str, int, bool]:
+        time = times.get(entry.file)
+        return time is None, time or "", entry.row, entry.kind != "consent"
+
+    return sorted(entries, key=key)
+
+
+class PrintStacks:
+    """Print stacks joined as a batch runs.
+
+    A document is joined onto a stack as soon as it and every document before it in
+    that stack's order are finished, while the rest of the batch is still rendering,
+    so only the last few documents and the writing wait for the end of the batch.
+    """
+
+    def __init__(self, folder: Path, stacks: list[Stack]) -> None:
         self.folder = folder
-        self.queues: dict[str, list[Entry]] = {
-            kind: [e for e in order if e.kind == kind] for kind in self.KINDS
-        }
-        self.joined: dict[str, int] = dict.fromkeys(self.KINDS, 0)
-        self.stacks: dict[str, pikepdf.Pdf] = {}
-        # qpdf copies a page's streams from its source file when the stack is saved.
-        self.sources: list[pikepdf.Pdf] = []
+        self.stacks = stacks
+        # qpdf copies a page's streams from its source file when a stack is saved.
+        self.sources: dict[str, pikepdf.Pdf] = {}
+
+    @staticmethod
+    def by_kind(order: list[Entry]) -> list[Stack]:
+        """``merged-<kind>.pdf``: one stack per kind, in row order."""
+        return [Stack(f"merged-{kind}.pdf", [e for e in order if e.kind == kind]) for kind in KINDS]
 
     def __enter__(self) -> PrintStacks:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for pdf in [*self.sources, *self.stacks.values()]:
+        for pdf in [*self.sources.values(), *(s.pdf for s in self.stacks if s.pdf)]:
             pdf.close()
         self.sources.clear()
-        self.stacks.clear()
+        for stack in self.stacks:
+            stack.pdf = None
 
-    def _join(self, kind: str, until_pending: bool) -> None:
-        """Join the finished documents of ``kind`` that are next in row order."""
-        queue = self.queues[kind]
-        while self.joined[kind] < len(queue):
-            entry = queue[self.joined[kind]]
+    def _source(self, entry: Entry) -> pikepdf.Pdf:
+        if entry.file not in self.sources:
+            self.sources[entry.file] = pikepdf.open(inside(self.folder, entry.file))
+        return self.sources[entry.file]
+
+    def _join(self, stack: Stack, until_pending: bool) -> None:
+        """Join the finished documents that are next in ``stack``'s order."""
+        while stack.joined < len(stack.order):
+            entry = stack.order[stack.joined]
             if entry.status == "pending" and until_pending:
                 return
             if entry.status == "done":
-                source = pikepdf.open(inside(self.folder, entry.file))
-                self.sources.append(source)
-                if kind not in self.stacks:
-                    self.stacks[kind] = pikepdf.new()
-                self.stacks[kind].pages.extend(source.pages)
-            self.joined[kind] += 1
+                source = self._source(entry)
+                if stack.pdf is None:
+                    stack.pdf = pikepdf.new()
+                stack.pdf.pages.extend(source.pages)
+                if stack.pad and len(source.pages) % 2:
+                    box = source.pages[-1].mediabox
+                    stack.pdf.add_blank_page(page_size=(float(box[2]), float(box[3])))
+            stack.joined += 1
 
     def add(self, entry: Entry) -> None:
         """Join what a finished document lets through; one that cannot be read fails in
         :meth:`write`."""
-        with contextlib.suppress(pikepdf.PdfError, OSError):
-            self._join(entry.kind, until_pending=True)
+        for stack in self.stacks:
+            with contextlib.suppress(pikepdf.PdfError, OSError):
+                self._join(stack, until_pending=True)
 
     def write(self) -> list[Path]:
-        """Write ``merged-<kind>.pdf`` for each kind with a finished document."""
+        """Write each stack that has a finished document."""
         written = []
-        for kind in self.KINDS:
-            self._join(kind, until_pending=False)
-            if kind not in self.stacks:
+        for stack in self.stacks:
+            self._join(stack, until_pending=False)
+            if stack.pdf is None:
                 continue
             buffer = io.BytesIO()
-            self.stacks[kind].save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-            written.append(
-                write_atomic(inside(self.folder, f"merged-{kind}.pdf"), buffer.getvalue())
-            )
+            stack.pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            written.append(write_atomic(inside(self.folder, stack.name), buffer.getvalue()))
         return written

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RequestError
+from .lock import LOCK_FILE, is_locked
 from .outputs import ERRORS, MANIFEST, Manifest
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60}
 # Only files dn-docs writes are ever removed.
-_OURS = re.compile(r"(\d{5}-(consent|aftercare)-[A-Za-z_]+|merged-(consent|aftercare))\.pdf")
+_OURS = re.compile(
+    r"(\d{5}-(consent|aftercare)-[A-Za-z_]+|merged-(consent|aftercare)|packets(-resumed)?)\.pdf"
+)
 
 
 def parse_age(text: str) -> float:
@@ -49,6 +52,9 @@ def purge(out_dir: Path, older_than: float, now: float | None = None) -> PurgeSu
             manifest.save()
         else:
             manifest_path.unlink()
+            lock = folder / LOCK_FILE
+            if [p.name for p in folder.iterdir()] == [LOCK_FILE] and not is_locked(folder):
+                lock.unlink()
             if not any(folder.iterdir()):
                 folder.rmdir()
                 summary.folders += 1

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import io
 import os
+import warnings
 from pathlib import Path
 
 from PIL import Image
 
 from ..errors import RequestError
-from ..limits import MAX_LOGO_BYTES
+from ..limits import MAX_LOGO_BYTES, MAX_LOGO_PIXELS
 
 #: Extension → (media type, how the file must start).
 LOGO_TYPES = {
@@ -49,9 +50,29 @@ def logo_data_uri(name: str, folder: Path | None = None) -> str:
     if not data.lstrip().startswith(signatures):
         raise _refuse(f"is not a {path.suffix.lower()[1:].upper()} file")
     if media_type != "image/svg+xml":
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-        except (OSError, ValueError, Image.DecompressionBombError):
-            raise _refuse("is damaged or not a readable image") from None
+        _check_raster(data)
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _check_raster(data: bytes) -> None:
+    """Refuse a PNG or JPEG that is too many pixels (read from its header, before any
+    decoding) or that does not decode."""
+    damaged = _refuse("is damaged or not a readable image")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns about large images as it opens them; the limit here is lower.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise damaged from None
+    with image:
+        width, height = image.size
+        if width * height > MAX_LOGO_PIXELS:
+            raise _refuse(
+                f"is {width} x {height} pixels; a logo may have at most "
+                f"{MAX_LOGO_PIXELS // 10**6} million"
+            )
+        try:
+            image.load()
+        except (OSError, ValueError):
+            raise damaged from None
