@@ -63,3 +63,16 @@ class RenderTimeoutError(RenderError, TimeoutError):
 
 class StorageError(DnDocsError, OSError):
     """An output file could not be written where it was asked for."""
+
+
+class SigningError(DnDocsError):
+    """A document could not be sealed: the key, its passphrase, the certificate or the
+    timestamp authority is missing, wrong or unreachable."""
+
+
+class RecordError(DnDocsError, ValueError):
+    """A PDF's embedded consent record is not one dn-docs wrote."""
+
+
+class MissingRecordError(RecordError, LookupError):
+    """A PDF has no consent record: not a dn-docs consent form."""
