@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ class PrintStacks:
                 self.sources.append(source)
                 if kind not in self.stacks:
                     self.stacks[kind] = pikepdf.new()
-                self.stacks[kind].pages.extend(source.pages)
+                _append_unsealed(self.stacks[kind], source)
             self.joined[kind] += 1
 
     def add(self, entry: Entry) -> None:
@@ -169,3 +170,23 @@ class PrintStacks:
                 write_atomic(inside(self.folder, f"merged-{kind}.pdf"), buffer.getvalue())
             )
         return written
+
+
+def _append_unsealed(stack: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
+    """Append ``source``'s pages to a print stack, without the seal of a sealed document.
+
+    The seal is a signature field over the bytes of its own file: copied into the stack
+    it would only show as a broken signature. The sealed file itself is the record.
+    """
+    first = len(stack.pages)
+    with warnings.catch_warnings():
+        # pikepdf warns that copied pages lose their form fields: here, that is the aim.
+        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+        stack.pages.extend(source.pages)
+    for page in stack.pages[first:]:
+        if "/Annots" in page:
+            kept = [a for a in page.Annots if a.get("/FT") != "/Sig"]
+            if kept:
+                page.Annots = pikepdf.Array(kept)
+            else:
+                del page.Annots

@@ -79,6 +79,13 @@ def _signer(key: SigningKey) -> signers.SimpleSigner:
     )
 
 
+@lru_cache(maxsize=4)
+def _timestamper(url: str) -> HTTPTimeStamper:
+    # One client per authority and process: pyHanko sizes the seal from a sample
+    # timestamp it asks for once per client, so each later seal costs one request.
+    return HTTPTimeStamper(url, timeout=TSA_TIMEOUT)
+
+
 def seal_pdf(pdf: bytes, sealing: Sealing) -> bytes:
     """``pdf`` with the seal of ``sealing.key`` appended, timestamped when configured."""
     metadata = signers.PdfSignatureMetadata(
@@ -88,11 +95,7 @@ def seal_pdf(pdf: bytes, sealing: Sealing) -> bytes:
         certify=True,
         docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )
-    timestamper = (
-        HTTPTimeStamper(sealing.timestamp_url, timeout=TSA_TIMEOUT)
-        if sealing.timestamp_url
-        else None
-    )
+    timestamper = _timestamper(sealing.timestamp_url) if sealing.timestamp_url else None
     signer = _Pdf17Signer(
         metadata,
         signer=_signer(sealing.key),

@@ -373,7 +373,7 @@ def _seal_check(
     modified: list[str] = []
     if not intact:
         modified.append(f"{name}: the sealed bytes were changed or the seal is damaged")
-    if not whole_file and (
+    elif not whole_file and (
         coverage != SignatureCoverageLevel.ENTIRE_REVISION
         or level is None
         or level > ModificationLevel.LTA_UPDATES
