@@ -135,7 +135,13 @@ def drawn_text(data: bytes) -> Iterator[Drawn]:
         found: list[Drawn] = []
 
         def visit(
-            text: str, cm: Any, tm: Any, font: Any, size: float, found: list[Drawn] = found
+            text: str,
+            cm: Any,
+            tm: Any,
+            font: Any,
+            size: float,
+            found: list[Drawn] = found,
+            index: int = index,
         ) -> None:
             if text.strip():
                 x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
