@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from PIL import Image, ImageDraw
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
@@ -22,7 +25,7 @@ from pypdf import PdfReader
 from dn_docs.compose.text import squash
 from dn_docs.pdf.fingerprint import text_fingerprint
 from dn_docs.record import RECORD_NAME, read_record
-from dn_docs.signing import DevCA, DocumentVerification, Status
+from dn_docs.signing import DevCA, DevCredentials, DocumentVerification, Status, verify_document
 
 TESTS = Path(__file__).resolve().parent
 PYHANKO = str(Path(sys.executable).with_name("pyhanko"))
@@ -30,6 +33,29 @@ PYHANKO = str(Path(sys.executable).with_name("pyhanko"))
 #: The precaution a patient on blood thinners gets (catalog item precaution.blood_thinners).
 PRECAUTION = "You take medicine that thins the blood."
 FAKE_NAME = "Someone Else"
+
+
+# A signature pad -----------------------------------------------------------------------
+
+
+def pad_drawing(seed: int = 1, size: tuple[int, int] = (900, 300)) -> bytes:
+    """A PNG as a browser's signature pad exports it: transparent, with anti-aliased
+    strokes in ink blue, a pen path that wanders like handwriting."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    width, height = size
+    for stroke in range(3):
+        points = [
+            (
+                width * (0.1 + 0.25 * stroke) + step * 3.2,
+                height * 0.5 + height * 0.25 * math.sin((step + seed * 7) / (4 + stroke)),
+            )
+            for step in range(60)
+        ]
+        pen.line(points, fill=(18, 42, 140, 255), width=7, joint="curve")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 # A timestamp authority ----------------------------------------------------------------
@@ -117,6 +143,19 @@ def assert_pyhanko_agrees(path: Path, result: DocumentVerification, trust: list[
         assert status != 0, (status, seals, result)
 
 
+def verified(data: bytes, folder: Path, trust: list[Path], name: str) -> DocumentVerification:
+    """``verify_document`` on ``data``, saved as ``name``.pdf, with pyHanko agreeing."""
+    path = folder / f"{name}.pdf"
+    path.write_bytes(data)
+    result = verify_document(data)
+    assert_pyhanko_agrees(path, result, trust)
+    return result
+
+
+def trust_roots_of(credentials: DevCredentials) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(credentials.trust_roots.read_bytes())
+
+
 # Where text and images are drawn ------------------------------------------------------------
 
 
@@ -153,13 +192,15 @@ def drawn_text(data: bytes) -> Iterator[Drawn]:
 
 
 def where(data: bytes, sentence: str) -> list[Drawn]:
-    """The pieces of text that draw ``sentence`` (pieces of at least 10 characters)."""
+    """The pieces of text that draw ``sentence``: those that are exactly it, else those
+    that hold it, else the pieces of 10 characters or more it was broken into."""
     wanted = squash(sentence)
-    return [
-        piece
-        for piece in drawn_text(data)
-        if len(squash(piece.text)) >= 10 and squash(piece.text) in wanted
-    ] or [piece for piece in drawn_text(data) if wanted in squash(piece.text)]
+    pieces = list(drawn_text(data))
+    return (
+        [piece for piece in pieces if squash(piece.text) == wanted]
+        or [piece for piece in pieces if wanted in squash(piece.text)]
+        or [p for p in pieces if len(squash(p.text)) >= 10 and squash(p.text) in wanted]
+    )
 
 
 def image_boxes(data: bytes, page_index: int) -> list[tuple[float, float, float, float]]:

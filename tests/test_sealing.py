@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from helpers import Pdf, assert_pdf_a_3u, make_request
-from signing_support import TimestampAuthority, assert_pyhanko_agrees
+from signing_support import TimestampAuthority, assert_pyhanko_agrees, trust_roots_of, verified
 
 import dn_docs
 from dn_docs import SigningError
@@ -26,15 +26,6 @@ from dn_docs.signing import DevCredentials, Status, verify_document
 from dn_docs.signing.devca import CA_FILE, NOT_FOR_PRODUCTION, SIGNING_KEY_FILE
 
 MOMENT = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
-
-
-def _verified(data: bytes, trust: list[Path], tmp_path: Path, name: str = "doc.pdf") -> Status:
-    """verify_document's status, checked against pyHanko's own validator."""
-    path = tmp_path / name
-    path.write_bytes(data)
-    result = verify_document(data)
-    assert_pyhanko_agrees(path, result, trust)
-    return result.status
 
 
 # The development CA ------------------------------------------------------------------------
@@ -81,7 +72,8 @@ def test_render_command_seals_a_consent_and_verify_says_intact(
     assert "dn-docs development clinic seal (NOT FOR PRODUCTION)" in text and "(trusted)" in text
     assert "signing time: " in text and "timestamp: none" in text
     assert "changes after signing: none" in text and "text: matches the consent record" in text
-    assert _verified(out.read_bytes(), [sealing.trust_roots], tmp_path) is Status.INTACT
+    result = verified(out.read_bytes(), tmp_path, [sealing.trust_roots], "rendered")
+    assert result.status is Status.INTACT
 
 
 def test_the_seal_is_an_incremental_update_after_the_rendered_bytes(
@@ -142,7 +134,7 @@ def test_handouts_are_sealed_only_when_the_setting_says_so(
     assert result.status is Status.INTACT and result.text is None
     assert any("no consent record" in note for note in result.notes)
     assert_pdf_a_3u(sealed.pdf, "en")
-    assert _verified(sealed.pdf, [sealing.trust_roots], tmp_path) is Status.INTACT
+    assert verified(sealed.pdf, tmp_path, [sealing.trust_roots], "handout").status is Status.INTACT
 
 
 def test_a_caller_can_seal_with_a_clinic_key_of_its_own(
@@ -154,12 +146,8 @@ def test_a_caller_can_seal_with_a_clinic_key_of_its_own(
     document = dn_docs.render_document(make_request(), sealing=Sealing(key))
     result = verify_document(document.pdf)
     assert result.status is Status.UNTRUSTED  # the environment trusts only the first CA
-    other = verify_document(document.pdf, trust_roots=_roots(other_ca))
+    other = verify_document(document.pdf, trust_roots=trust_roots_of(other_ca))
     assert other.status is Status.INTACT and other.seals[0].signer == result.seals[0].signer
-
-
-def _roots(credentials: DevCredentials) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(credentials.trust_roots.read_bytes())
 
 
 @pytest.mark.parametrize(

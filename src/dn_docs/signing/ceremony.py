@@ -7,7 +7,7 @@ seals it. Everything the consent says is checked to be what the signers read: th
 shown PDF must match its record, every signer must have been shown exactly that
 PDF (by its SHA-256), and the new document's text must hash to the same value as
 the shown one's, so a changed template, catalog or translation is refused instead
-of being signed unseen.
+of being signed unseen. A shown consent that is sealed must be unchanged since.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..record import compare_text
 from ..request import parse_request
 from .captures import SignatureCapture, parse_captures
 from .settings import FROM_ENVIRONMENT, SIGNING_KEY, FromEnvironment, Sealing, resolve_sealing
+from .verification import Status, verify_document
 
 
 def sign_consent(
@@ -54,6 +55,10 @@ def sign_consent(
         raise RequestError([("consent", "is not a readable PDF")]) from None
     if not shown.matches:
         raise RequestError([("consent", "differs from its own record: it was changed")])
+    # Its own key's certificates as the roots: the consent was shown sealed with it.
+    own = (chosen.key.certificate, *chosen.key.chain)
+    if verify_document(consent_pdf, trust_roots=own).status is Status.MODIFIED:
+        raise RequestError([("consent", "was changed after it was sealed")])
     if shown.signers:
         raise RequestError([("consent", "is signed already")])
     record = shown.record
