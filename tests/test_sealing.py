@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from batch_support import Workers
 from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from helpers import Pdf, assert_pdf_a_3u, make_request
 from signing_support import TimestampAuthority, assert_pyhanko_agrees, trust_roots_of, verified
+from test_batch import shared_redis  # noqa: F401 - the batch tests' Redis database fixture
 
 import dn_docs
 from dn_docs import SigningError
@@ -253,3 +255,29 @@ def test_an_unreachable_timestamp_authority_is_a_clear_error(
     monkeypatch.setenv("DN_DOCS_TSA_URL", url)
     with pytest.raises(SigningError, match=f"timestamp authority at {url} did not answer"):
         dn_docs.render_document(make_request())
+
+
+@pytest.mark.broker
+def test_a_batch_on_celery_workers_seals_every_consent(
+    sealing: DevCredentials,
+    shared_redis: str,  # noqa: F811 - the fixture imported from test_batch
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "rows.jsonl"
+    rows = [make_request(locale) for locale in ("en", "es", "fr")]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    keys = dict(line.split("=", 1) for line in sealing.environment_lines())
+    pool = Workers(shared_redis, logs, **keys)
+    try:
+        pool.start(count=1)
+        out = tmp_path / "out"
+        summary = run_batch(source, out, pool.dispatcher())
+    finally:
+        pool.stop()
+    assert summary.done == 3
+    for path in sorted(out.glob("0*-consent-*.pdf")):
+        result = verify_document(path.read_bytes())
+        assert result.status is Status.INTACT, (path.name, result)
+    assert "DN_DOCS_SIGNING_PASSWORD" not in pool.log(0) and sealing.password not in pool.log(0)
