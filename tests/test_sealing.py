@@ -144,7 +144,7 @@ def test_a_caller_can_seal_with_a_clinic_key_of_its_own(
 ) -> None:
     from dn_docs.signing import Sealing, SigningKey
 
-    key = SigningKey.from_file(other_ca.signing_key, other_ca.password, "clinic.signing_key")
+    key = SigningKey.from_pkcs12(other_ca.signing_key, other_ca.password, "clinic.signing_key")
     document = dn_docs.render_document(make_request(), sealing=Sealing(key))
     result = verify_document(document.pdf)
     assert result.status is Status.UNTRUSTED  # the environment trusts only the first CA

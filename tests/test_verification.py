@@ -55,7 +55,7 @@ def _consent(sealing: Sealing | None) -> bytes:
 
 @pytest.fixture(scope="module")
 def clinic_sealing(dev_ca: DevCredentials) -> Sealing:
-    return Sealing(SigningKey.from_file(dev_ca.signing_key, dev_ca.password))
+    return Sealing(SigningKey.from_pkcs12(dev_ca.signing_key, dev_ca.password))
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_a_consent_resealed_with_another_certificate_has_an_untrusted_signer(
     unsigned: bytes,
     tmp_path: Path,
 ) -> None:
-    theirs = Sealing(SigningKey.from_file(other_ca.signing_key, other_ca.password))
+    theirs = Sealing(SigningKey.from_pkcs12(other_ca.signing_key, other_ca.password))
     resealed = seal_pdf(unsigned, theirs)
     status, first, code = _check(resealed, tmp_path, [sealing.trust_roots], "resealed")
     assert (status, code) == (Status.UNTRUSTED, 2)

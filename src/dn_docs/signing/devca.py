@@ -47,6 +47,45 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
+def _certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: PrivateKey,
+    years: int,
+    *,
+    ca: bool,
+    usage: dict[str, bool],
+) -> x509.CertificateBuilder:
+    """A certificate for ``key`` with the key usages in ``usage`` (the others off)."""
+    flags = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=365 * years))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), True)
+        .add_extension(x509.KeyUsage(**(flags | usage)), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+    )
+
+
 @dataclass(frozen=True)
 class DevCA:
     """A development CA that can issue certificates for sealing and for timestamping."""
@@ -58,32 +97,9 @@ class DevCA:
     def create(cls, label: str = "") -> DevCA:
         key = ec.generate_private_key(ec.SECP256R1())
         name = _name(f"dn-docs development CA{label} ({NOT_FOR_PRODUCTION})")
-        now = dt.datetime.now(dt.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=365 * CA_YEARS))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .sign(key, hashes.SHA256())
+        usage = {"key_cert_sign": True, "crl_sign": True}
+        certificate = _certificate(name, name, key, CA_YEARS, ca=True, usage=usage).sign(
+            key, hashes.SHA256()
         )
         return cls(certificate, key)
 
@@ -104,34 +120,15 @@ class DevCA:
             if purpose == "timestamping"
             else ec.generate_private_key(ec.SECP256R1())
         )
-        now = dt.datetime.now(dt.UTC)
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(_name(f"{common_name} ({NOT_FOR_PRODUCTION})"))
-            .issuer_name(self.certificate.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=365 * CERTIFICATE_YEARS))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=purpose == "seal",
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
-            )
+        builder = _certificate(
+            _name(f"{common_name} ({NOT_FOR_PRODUCTION})"),
+            self.certificate.subject,
+            key,
+            CERTIFICATE_YEARS,
+            ca=False,
+            usage={"digital_signature": True, "content_commitment": purpose == "seal"},
+        ).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
         )
         if purpose == "timestamping":
             builder = builder.add_extension(

@@ -41,16 +41,17 @@ class SigningKey:
     @classmethod
     def from_pkcs12(
         cls,
-        data: bytes,
+        source: bytes | Path,
         password: str | bytes | None,
         field: str = "signing_key",
         password_field: str = "signing_password",  # noqa: S107 - a field name
     ) -> SigningKey:
-        """Load a PKCS#12 file's key and certificates.
+        """Load the key and certificates of a PKCS#12 file (its bytes, or its path).
 
         ``field`` and ``password_field`` name where they came from (an environment
         variable, a setting) in the one-line error raised when they are wrong.
         """
+        data = read_key_file(source, field) if isinstance(source, Path) else source
         secret = password.encode("utf-8") if isinstance(password, str) else password
         try:
             key, certificate, chain = pkcs12.load_key_and_certificates(data, secret or None)
@@ -70,16 +71,6 @@ class SigningKey:
                 f"{field}: the certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}"
             )
         return cls(private_key=key, certificate=certificate, chain=tuple(chain))
-
-    @classmethod
-    def from_file(
-        cls,
-        path: Path,
-        password: str | bytes | None,
-        field: str = "signing_key",
-        password_field: str = "signing_password",  # noqa: S107 - a field name
-    ) -> SigningKey:
-        return cls.from_pkcs12(read_key_file(path, field), password, field, password_field)
 
     @property
     def subject(self) -> str:

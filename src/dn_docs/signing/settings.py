@@ -102,7 +102,7 @@ def _key(path: Path, mtime_ns: int, size: int, password: str | None) -> SigningK
     # Keyed on the file's time and size too: a replaced key file is read again.
     from .keys import SigningKey
 
-    return SigningKey.from_file(path, password, SIGNING_KEY, SIGNING_PASSWORD)
+    return SigningKey.from_pkcs12(path, password, SIGNING_KEY, SIGNING_PASSWORD)
 
 
 def trust_roots_from_environment(
