@@ -10,9 +10,18 @@ from typing import Any
 import pytest
 from batch_support import EXPORTS, day_patients
 from helpers import Pdf, make_request
+from signing_support import TimestampAuthority, start_timestamp_authority
 
 import dn_docs
 from dn_docs.pdf.diagnostics import LogCollector
+from dn_docs.signing import DevCredentials, write_dev_ca
+from dn_docs.signing.settings import (
+    SEAL_HANDOUTS,
+    SIGNING_KEY,
+    SIGNING_PASSWORD,
+    TRUST_ROOTS,
+    TSA_URL,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -57,3 +66,43 @@ def day_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         export(folder / file_name, patients)
         files[name] = folder / file_name
     return files
+# Sealing ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_sealing_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents are unsealed unless a test configures a key (``sealing``)."""
+    for name in (SIGNING_KEY, SIGNING_PASSWORD, TSA_URL, SEAL_HANDOUTS, TRUST_ROOTS):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def dev_ca(tmp_path_factory: pytest.TempPathFactory) -> DevCredentials:
+    """The development CA and clinic certificate, as ``dn-docs certs dev-ca`` makes them."""
+    return write_dev_ca(tmp_path_factory.mktemp("dev-ca"))
+
+
+@pytest.fixture(scope="session")
+def other_ca(tmp_path_factory: pytest.TempPathFactory) -> DevCredentials:
+    """Another development CA: what someone without the clinic's key could make."""
+    return write_dev_ca(tmp_path_factory.mktemp("other-ca"))
+
+
+@pytest.fixture
+def sealing(monkeypatch: pytest.MonkeyPatch, dev_ca: DevCredentials) -> DevCredentials:
+    """The environment ``dn-docs certs dev-ca`` prints, set: consents are sealed."""
+    for line in dev_ca.environment_lines():
+        name, value = line.split("=", 1)
+        monkeypatch.setenv(name, value)
+    return dev_ca
+
+
+@pytest.fixture(scope="session")
+def timestamp_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TimestampAuthority]:
+    """A real RFC 3161 timestamp authority process on 127.0.0.1."""
+    authority = start_timestamp_authority(tmp_path_factory.mktemp("tsa"))
+    yield authority
+    authority.process.terminate()
+    authority.process.wait(timeout=10)
+    if authority.process.stdout is not None:
+        authority.process.stdout.close()

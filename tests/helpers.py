@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pikepdf
 from pypdf import PdfReader
 
 from dn_docs.batch.inputs import merge_defaults
@@ -116,3 +118,52 @@ TEXT_FIELDS = [
     ("clinic", "name"),
     ("clinic", "address"),
 ]
+
+
+#: Document information entries and the XMP properties PDF/A requires them to equal.
+_INFO_IN_XMP = {
+    "/Title": "dc:title",
+    "/Author": "dc:creator",
+    "/Subject": "dc:description",
+    "/Creator": "xmp:CreatorTool",
+    "/Producer": "pdf:Producer",
+    "/Keywords": "pdf:Keywords",
+    "/CreationDate": "xmp:CreateDate",
+    "/ModDate": "xmp:ModifyDate",
+}
+
+
+def _pdf_date(value: str) -> dt.date:
+    return dt.date(int(value[2:6]), int(value[6:8]), int(value[8:10]))
+
+
+def assert_pdf_a_3u(data: bytes, lang: str) -> None:
+    """The PDF/A-3u checks: identification, output intent, tags, language, embedded fonts,
+    the record as an associated file, PDF 1.7, and Info entries that agree with the XMP."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        meta = pdf.open_metadata()
+        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "U"
+        intents = pdf.Root.OutputIntents
+        assert any(str(i.S) == "/GTS_PDFA1" and "/DestOutputProfile" in i for i in intents)
+        assert "/StructTreeRoot" in pdf.Root and bool(pdf.Root.MarkInfo.Marked)
+        assert str(pdf.Root.Lang) == lang
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+                descriptor = descendant.FontDescriptor
+                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), (
+                    font.BaseFont
+                )
+        if "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names:
+            assert [str(f.AFRelationship) for f in pdf.Root.AF] == ["/Data"]
+        # PDF/A-3 is PDF 1.7: neither the header nor the catalog may say 2.0.
+        assert pdf.pdf_version <= "1.7" and str(pdf.Root.get("/Version", "/1.7")) <= "/1.7"
+        for key, prop in _INFO_IN_XMP.items():
+            if key not in pdf.docinfo:
+                continue
+            info, xmp = str(pdf.docinfo[key]), meta.get(prop)
+            assert xmp is not None, f"{key} has no XMP {prop}"
+            if key.endswith("Date"):
+                assert _pdf_date(info) == dt.date.fromisoformat(str(xmp)[:10]), (key, xmp)
+            else:
+                assert info == (", ".join(xmp) if isinstance(xmp, list) else xmp), (key, xmp)

@@ -59,7 +59,7 @@ from dn_docs.pdf import (
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, finisher, page_fingerprints
 from dn_docs.pdf.generations import Generations
 from dn_docs.pdf.renderer import ARCHIVAL_OPTIONS
-from dn_docs.record import read_record, record_file, verify
+from dn_docs.record import compare_text, read_record, record_file
 from dn_docs.request import parse_request
 
 # The facts table as the automatic table layout would place it.
@@ -110,7 +110,7 @@ def test_record_written_in_one_pass_matches_the_pdf_read_back() -> None:
         data = dn_docs.render_pdf(make_request(locale))
         record = read_record(data)
         assert len(record["page_text_sha256"]) == Pdf(data).pages
-        assert str(verify(data)) == "intact"
+        assert compare_text(data).matches
         with pikepdf.open(io.BytesIO(data)) as pdf:
             # One revision: the record is part of the file as written, not appended.
             assert data.count(b"%%EOF") == 1

@@ -18,7 +18,7 @@ import pytest
 import weasyprint
 from batch_support import clinic_defaults, write_batch
 from click.testing import CliRunner
-from helpers import TEXT_FIELDS, Pdf, make_request
+from helpers import TEXT_FIELDS, Pdf, assert_pdf_a_3u, make_request
 
 import dn_docs
 from dn_docs import RequestError, parse_request
@@ -27,7 +27,7 @@ from dn_docs.cli import main
 from dn_docs.pdf import default_renderer
 from dn_docs.pdf.diagnostics import watched_render
 from dn_docs.pdf.fetcher import RefusedURLError
-from dn_docs.record import read_record, verify
+from dn_docs.record import compare_text, read_record
 
 # The sandboxed fetcher ---------------------------------------------------------------
 
@@ -425,22 +425,7 @@ def test_purge_removes_old_outputs_and_their_manifest_entries(tmp_path: Path) ->
 
 
 def test_consent_is_pdf_a_3u_with_fonts_embedded_and_an_output_intent() -> None:
-    data = dn_docs.render_pdf(make_request("ar"))
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        meta = pdf.open_metadata()
-        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "U"
-        intents = pdf.Root.OutputIntents
-        assert any(str(i.S) == "/GTS_PDFA1" and "/DestOutputProfile" in i for i in intents)
-        assert "/StructTreeRoot" in pdf.Root and bool(pdf.Root.MarkInfo.Marked)
-        assert str(pdf.Root.Lang) == "ar"
-        for page in pdf.pages:
-            for font in page.Resources.Font.values():
-                descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
-                descriptor = descendant.FontDescriptor
-                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), (
-                    font.BaseFont
-                )
-        assert [str(f.AFRelationship) for f in pdf.Root.AF] == ["/Data"]
+    assert_pdf_a_3u(dn_docs.render_pdf(make_request("ar")), "ar")
 
 
 def test_pdf_a_can_be_turned_off() -> None:
@@ -461,12 +446,16 @@ def test_consent_record_describes_the_document() -> None:
     assert "generated_at" in record
 
 
-def test_verify_says_intact_for_generated_pdfs(tmp_path: Path) -> None:
+def test_verify_says_unsigned_with_matching_text_for_unsealed_pdfs(tmp_path: Path) -> None:
+    # Sealed documents are verified in test_verification.py.
     for locale in ("en", "ar", "zh_Hans"):
         path = tmp_path / f"{locale}.pdf"
         path.write_bytes(dn_docs.render_pdf(make_request(locale)))
         result = CliRunner().invoke(main, ["verify", str(path)])
-        assert result.exit_code == 0 and result.output.strip().endswith(": intact"), result.output
+        first, *rest = result.output.splitlines()
+        assert result.exit_code == 2, result.output
+        assert first.endswith(": unsigned: the document carries no seal"), result.output
+        assert any(line.strip().startswith("text: matches the consent record") for line in rest)
 
 
 def test_verify_says_modified_when_text_was_changed_with_a_pdf_library(tmp_path: Path) -> None:
@@ -488,18 +477,19 @@ def test_verify_says_modified_when_text_was_changed_with_a_pdf_library(tmp_path:
         pdf.save(buffer)
     path = tmp_path / "edited.pdf"
     path.write_bytes(buffer.getvalue())
-    assert verify(original).intact
-    result = verify(path.read_bytes())
-    assert not result.intact and "page 2" in str(result)
+    assert compare_text(original).matches
+    result = compare_text(path.read_bytes())
+    assert not result.matches and "page 2" in str(result)
     cli = CliRunner().invoke(main, ["verify", str(path)])
     assert cli.exit_code == 1 and "modified" in cli.output and "page 2" in cli.output
 
 
-def test_verify_refuses_a_pdf_without_a_record(tmp_path: Path) -> None:
+def test_verify_reports_a_pdf_without_a_record_or_seal_as_unsigned(tmp_path: Path) -> None:
     path = tmp_path / "handout.pdf"
     path.write_bytes(dn_docs.render_pdf(make_request(kind="aftercare")))
     result = CliRunner().invoke(main, ["verify", str(path)])
-    assert result.exit_code == 1 and "no consent-record.json" in result.stderr
+    assert result.exit_code == 2 and ": unsigned: " in result.output
+    assert "no consent record" in result.output
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(b"not a pdf")
     result = CliRunner().invoke(main, ["verify", str(junk)])

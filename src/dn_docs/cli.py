@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from .batch.template import FORMATS, write_template
 from .errors import DnDocsError, RequestError
 from .limits import MAX_REQUEST_BYTES
 from .pipeline import render_document
+from .signing import sealing_from_environment
 from .storage import ensure_dir, inside, write_atomic
 from .version import __version__
 
@@ -94,7 +96,8 @@ def render(
         payload = document.composed.standalone_html.encode() if as_html else document.pdf
         # Not resolved: a link at the target is refused, never written through.
         write_atomic(target.absolute(), payload)
-    click.echo(f"{target}  ({document.pages} pages, {len(document.pdf) // 1024} KiB)")
+    sealed = ", sealed" if document.sealed else ""
+    click.echo(f"{target}  ({document.pages} pages, {len(document.pdf) // 1024} KiB{sealed})")
 
 
 @main.command()
@@ -281,6 +284,8 @@ def batch(
     if not input_file.is_file():
         raise BadInputError(f"{input_file}: no such file")
     defaults = load_json(clinic_file) if clinic_file else None
+    with user_errors():  # a wrong key or passphrase stops the batch before its first job
+        sealing_from_environment()
     if defaults is not None and not isinstance(defaults, dict):
         raise BadInputError(f"{clinic_file}: the clinic defaults must be a JSON object")
     chosen = {s.strip() for s in stacks.split(",") if s.strip()} - {"none"}
@@ -433,23 +438,52 @@ def fonts_build(force: bool) -> None:
 @main.command()
 @click.argument("pdf_file", type=click.Path(path_type=Path))
 def verify(pdf_file: Path) -> None:
-    """Check a consent PDF against its embedded record: "intact" or "modified"."""
-    from .record import verify as verify_pdf
+    """Check a PDF's seal, changes after sealing and text: "intact" or what is wrong.
 
+    Exit status 0 intact and sealed by a trusted signer; 1 modified; 2 unsigned or
+    sealed by a signer not in DN_DOCS_TRUST_ROOTS.
+    """
+    from .signing.verification import UnreadablePdfError, verify_document
+
+    # pyHanko logs each failed certificate path with a traceback; the report says it.
+    logging.getLogger("pyhanko").addHandler(logging.NullHandler())
     try:
         data = pdf_file.read_bytes()
     except OSError as exc:
         raise BadInputError(f"{pdf_file}: {exc.strerror}") from None
     with user_errors():
         try:
-            result = verify_pdf(data)
-        except DnDocsError:
-            raise
-        except Exception:  # a damaged file is the user's input, not our bug
-            raise BadInputError(f"{pdf_file}: not a readable PDF") from None
+            result = verify_document(data)
+        except UnreadablePdfError as exc:
+            raise BadInputError(f"{pdf_file}: {exc}") from None
     click.echo(f"{pdf_file}: {result}")
-    if not result.intact:
-        sys.exit(1)
+    for line in result.lines():
+        click.echo(f"  {line}")
+    sys.exit(result.exit_status)
+
+
+@main.group(name="certs")
+def certs_group() -> None:
+    """Certificates for sealing documents."""
+
+
+@certs_group.command(name="dev-ca")
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder."
+)
+def certs_dev_ca(out: Path) -> None:
+    """Make a development CA and clinic certificate (NOT for production) and print the
+    environment lines that use them."""
+    from .signing.devca import write_dev_ca
+
+    with user_errors():
+        credentials = write_dev_ca(out)
+    click.echo(
+        f"# A development CA and clinic sealing certificate in {out}: NOT FOR PRODUCTION.",
+        err=True,
+    )
+    for line in credentials.environment_lines():
+        click.echo(line)
 
 
 @main.command()

@@ -71,3 +71,14 @@ class OutputBusyError(StorageError):
 
 class BatchAbortedError(DnDocsError, RuntimeError):
     """A batch could not go on (no worker, no broker); what was done is recorded."""
+class SigningError(DnDocsError):
+    """A document could not be sealed: the key, its passphrase, the certificate or the
+    timestamp authority is missing, wrong or unreachable."""
+
+
+class RecordError(DnDocsError, ValueError):
+    """A PDF's embedded consent record is not one dn-docs wrote."""
+
+
+class MissingRecordError(RecordError, LookupError):
+    """A PDF has no consent record: not a dn-docs consent form."""

@@ -6,7 +6,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,6 +16,14 @@ from .limits import RENDER_SECONDS, time_limit
 from .pdf import Renderer, default_renderer
 from .record import record_file
 from .request import DocumentRequest, parse_request
+from .signing.captures import SignatureCapture
+from .signing.settings import (
+    FROM_ENVIRONMENT,
+    FromEnvironment,
+    Sealing,
+    resolve_sealing,
+    sealing_configured,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,8 @@ class Document:
     composed: ComposedDocument
     pdf: bytes
     pages: int
+    #: Whether the clinic's seal is on it (see :mod:`dn_docs.signing`).
+    sealed: bool = False
 
     @property
     def sha256(self) -> str:
@@ -41,18 +51,33 @@ def render_document(
     renderer: Renderer | None = None,
     generated_at: dt.datetime | None = None,
     seconds: float | None = RENDER_SECONDS,
+    *,
+    sealing: Sealing | FromEnvironment | None = FROM_ENVIRONMENT,
+    signatures: Sequence[SignatureCapture] = (),
 ) -> Document:
     """Render ``request``; a consent embeds its ``consent-record.json``.
 
+    Then the PDF is sealed with ``sealing``: by default what ``DN_DOCS_SIGNING_KEY``
+    and its companions configure (nothing when it is not set), ``None`` for no seal.
+    Consents are sealed, handouts when the sealing says so. ``signatures`` (checked by
+    :func:`dn_docs.signing.parse_captures`) are placed in their signature boxes and
+    listed in the record; :func:`dn_docs.signing.sign_consent` is the way in for them.
+
     Rendering stops with RenderTimeoutError after ``seconds`` (in the main thread).
     """
-    composed = compose(parse_request(request))
+    composed = compose(parse_request(request), signatures)
     when = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    chosen = resolve_sealing(sealing)
 
     seal = record_file(composed, when) if composed.request.kind == "consent" else None
     with time_limit(seconds):
         rendered = (renderer or default_renderer()).render(composed, seal)
-    return Document(composed=composed, pdf=rendered.data, pages=rendered.pages)
+    pdf, sealed = rendered.data, False
+    if chosen is not None and chosen.seals(composed.request.kind):
+        from .signing.seal import seal_pdf
+
+        pdf, sealed = seal_pdf(pdf, chosen), True
+    return Document(composed=composed, pdf=pdf, pages=rendered.pages, sealed=sealed)
 
 
 def render_pdf(request: DocumentRequest | dict[str, Any]) -> bytes:
@@ -78,7 +103,8 @@ def warm_up(languages: Iterable[str] = WARM_UP_LANGUAGES) -> None:
     Builds the warm renderer and renders the example consent and aftercare in each of
     ``languages``, so fonts, templates and WeasyPrint's own caches exist and the
     sections and lines those documents share with real ones are already laid out (see
-    :mod:`dn_docs.pdf.sections`). Then it freezes everything built so far: the garbage
+    :mod:`dn_docs.pdf.sections`); the examples are not sealed, but the sealing code is
+    loaded when a key is configured. Then it freezes everything built so far: the garbage
     collector stops scanning those objects after every render (about 8% of the time).
     It also collects the youngest objects less often (see :data:`GC_THRESHOLD`).
     Once per process and set of languages; a forked child warms up again.
@@ -92,7 +118,11 @@ def _warm_up(pid: int, languages: tuple[str, ...]) -> None:
 
     for language in languages:
         for kind in ("consent", "aftercare"):
-            render_document(example_request(language, kind))
+            render_document(example_request(language, kind), sealing=None)
+    if sealing_configured():
+        # pyHanko takes most of a second to import: once here, not in the first job.
+        # The key itself is loaded by the first job, which reports any problem with it.
+        from .signing import seal  # noqa: F401
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)

@@ -1,10 +1,15 @@
-"""The consent record embedded in every consent PDF, and verification against it.
+"""The consent record embedded in every consent PDF, and the text compared against it.
 
 ``consent-record.json`` holds the request, the content item ids, the template,
 catalog and translation versions, the generation time, the SHA-256 of the
 document's composed text (its first 12 hex digits are printed in every footer
-stamp) and a SHA-256 of the text drawn on each page. ``dn-docs verify`` recomputes
-both from the PDF and compares them with the record.
+stamp), a SHA-256 of the text drawn on each page and the signers: the audit trail
+of signatures placed in the document (role, printed name, time, user agent, how
+they signed, and the SHA-256 of the document each signer was shown; see
+:mod:`dn_docs.signing.captures`). :func:`compare_text` recomputes the hashes from
+the PDF and compares them with the record. The record alone proves nothing, since
+anyone can rewrite it; the clinic's seal over the whole file does (see
+:mod:`dn_docs.signing.verification`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pypdf import PdfReader
 
 from .compose import ComposedDocument
 from .compose.text import squash
-from .errors import DnDocsError
+from .errors import MissingRecordError, RecordError
 from .pdf.embed import EmbeddedFile, Sealer
 from .pdf.fingerprint import text_fingerprint
 from .version import __version__
@@ -74,20 +79,32 @@ def build_record(
         },
         "text_sha256": composed.text_hash,
         "page_text_sha256": page_fingerprints,
+        "signers": [signature.audit_entry() for signature in composed.signatures],
     }
     return json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
 @dataclass
-class Verification:
-    intact: bool
+class TextComparison:
+    """The PDF's text against its record: ``problems`` lists each difference."""
+
+    record: dict[str, Any]
+    pages: int
     problems: list[str] = field(default_factory=list)
-    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def matches(self) -> bool:
+        return not self.problems
+
+    @property
+    def signers(self) -> list[dict[str, Any]]:
+        signers = self.record.get("signers", [])
+        return [s for s in signers if isinstance(s, dict)] if isinstance(signers, list) else []
 
     def __str__(self) -> str:
-        if self.intact:
-            return "intact"
-        return "modified: " + "; ".join(self.problems)
+        if self.matches:
+            return f"matches the consent record ({self.pages} pages)"
+        return "differs from the consent record: " + "; ".join(self.problems)
 
 
 def read_record(pdf: bytes) -> dict[str, Any]:
@@ -97,21 +114,25 @@ def read_record(pdf: bytes) -> dict[str, Any]:
 def _record(reader: PdfReader) -> dict[str, Any]:
     files = reader.attachments.get(RECORD_NAME)
     if not files:
-        raise DnDocsError(f"no {RECORD_NAME} is embedded: not a dn-docs consent form")
+        raise MissingRecordError(f"no {RECORD_NAME} is embedded: not a dn-docs consent form")
     try:
         record = json.loads(files[0])
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DnDocsError(f"the embedded {RECORD_NAME} is not valid JSON") from None
+        raise RecordError(f"the embedded {RECORD_NAME} is not valid JSON") from None
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
-        raise DnDocsError(f"the embedded {RECORD_NAME} is not a {RECORD_FORMAT}")
+        raise RecordError(f"the embedded {RECORD_NAME} is not a {RECORD_FORMAT}")
     return record
 
 
-def verify(pdf: bytes) -> Verification:
-    """Compare the PDF's text with its embedded record and its footer stamps."""
+def compare_text(pdf: bytes) -> TextComparison:
+    """Compare the PDF's text with its embedded record and its footer stamps.
+
+    Raises :class:`~dn_docs.errors.MissingRecordError` when there is no record and
+    :class:`~dn_docs.errors.RecordError` when it is not one dn-docs wrote.
+    """
     reader = PdfReader(io.BytesIO(pdf))
     record = _record(reader)
-    result = Verification(intact=True, record=record)
+    result = TextComparison(record=record, pages=len(reader.pages))
     expected = list(record.get("page_text_sha256", []))
     actual = _fingerprints(reader)
     if len(actual) != len(expected):
@@ -125,5 +146,4 @@ def verify(pdf: bytes) -> Verification:
             result.problems.append(
                 f"page {number} footer stamp does not match the record ({stamp})"
             )
-    result.intact = not result.problems
     return result

@@ -261,7 +261,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         elif not part.startswith(("function-", "list[", "nullable[", "union[")):
             out += f".{part}" if out else part
-    return out or "request"
+    return out
 
 
 def _reason(error: Any) -> str:
@@ -293,11 +293,22 @@ def parse_request(data: DocumentRequest | dict[str, Any]) -> DocumentRequest:
     try:
         return DocumentRequest.model_validate(data)
     except ValidationError as exc:
-        problems: list[tuple[str, str]] = []
-        for error in exc.errors(include_input=False, include_url=False):
-            cause = (error.get("ctx") or {}).get("error")
-            if isinstance(cause, _FieldError):
-                problems.append((cause.field, cause.reason))
-            else:
-                problems.append((_location(error["loc"]), _reason(error)))
-        raise RequestError(problems) from None
+        raise RequestError(field_problems(exc)) from None
+
+
+def field_problems(exc: ValidationError, root: str = "") -> list[tuple[str, str]]:
+    """One ``(field, reason)`` per error, fields under ``root``; never the submitted value."""
+    problems: list[tuple[str, str]] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, _FieldError):
+            problems.append((_joined(root, cause.field), cause.reason))
+        else:
+            problems.append((_joined(root, _location(error["loc"])), _reason(error)))
+    return problems
+
+
+def _joined(root: str, field: str) -> str:
+    if not root or not field:
+        return root or field or "request"
+    return root + (field if field.startswith("[") else "." + field)

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,7 +247,7 @@ class PrintStacks:
                 source = self._source(entry)
                 if stack.pdf is None:
                     stack.pdf = pikepdf.new()
-                stack.pdf.pages.extend(source.pages)
+                _append_unsealed(stack.pdf, source)
                 if stack.pad and len(source.pages) % 2:
                     box = source.pages[-1].mediabox
                     stack.pdf.add_blank_page(page_size=(float(box[2]), float(box[3])))
@@ -270,3 +271,23 @@ class PrintStacks:
             stack.pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
             written.append(write_atomic(inside(self.folder, stack.name), buffer.getvalue()))
         return written
+
+
+def _append_unsealed(stack: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
+    """Append ``source``'s pages to a print stack, without the seal of a sealed document.
+
+    The seal is a signature field over the bytes of its own file: copied into the stack
+    it would only show as a broken signature. The sealed file itself is the record.
+    """
+    first = len(stack.pages)
+    with warnings.catch_warnings():
+        # pikepdf warns that copied pages lose their form fields: here, that is the aim.
+        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+        stack.pages.extend(source.pages)
+    for page in stack.pages[first:]:
+        if "/Annots" in page:
+            kept = [a for a in page.Annots if a.get("/FT") != "/Sig"]
+            if kept:
+                page.Annots = pikepdf.Array(kept)
+            else:
+                del page.Annots

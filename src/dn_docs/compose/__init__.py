@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time, get_timezone_gmt
 from babel.lists import format_list
 
 from .. import emergency, locales, resources
 from ..content import CATALOG_VERSION, Category, Selection, select
 from ..content.catalog import NERVE_PAIN_CONDITIONS
 from ..content.labels import AREA_LABELS, BILINGUAL_NOTE, CONDITION_LABELS, LANGUAGE_HELP
+from ..errors import RequestError
 from ..request import DocumentRequest
+from ..signing.captures import SignatureCapture
 from .environment import environment
 from .logo import logo_data_uri
 from .text import text_hash, visible_text
@@ -28,6 +33,12 @@ _MAIN_OPEN, _MAIN_CLOSE = "<main>", "</main>"
 # Templates mark where each section starts; "once" sections are not repeated in the
 # second language of a bilingual edition (signatures, the language-help notice).
 _SECTION, _ONCE = "<!--dn:section", " once-->"
+# What a signer filled into their signature box (signature, printed name, time) is
+# marked so that it stays out of the text hash: a signed consent carries the same
+# stamp as the copy its signers read. Request text cannot close the mark either.
+_FILL = re.compile(r"<!--dn:fill-->.*?<!--/dn:fill-->", re.DOTALL)
+# The signature boxes a template printed, by role.
+_BOX = re.compile(r'<div class="signature" data-block="([a-z_]+)">')
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,8 @@ class ComposedDocument:
     text: str
     text_hash: str
     translation_version: str
+    #: Signatures placed in the document's signature boxes (see :mod:`dn_docs.signing`).
+    signatures: tuple[SignatureCapture, ...] = ()
 
     @property
     def standalone_html(self) -> str:
@@ -71,8 +84,31 @@ def _language_help(phone: str) -> list[dict[str, str]]:
     return notes
 
 
+def _filled_boxes(
+    signatures: Sequence[SignatureCapture], date: Any, babel_locale: Any
+) -> dict[str, dict[str, str | None]]:
+    """What each signer's box shows: the signature image, the printed name, the time."""
+    filled: dict[str, dict[str, str | None]] = {}
+    for signature in signatures:
+        when = signature.signed_at
+        time = format_time(when, "short", tzinfo=when.tzinfo, locale=babel_locale)
+        zone = get_timezone_gmt(when, "short", locale=babel_locale)
+        image = signature.image
+        filled[signature.role.value] = {
+            "image": "data:image/png;base64," + base64.b64encode(image).decode("ascii")
+            if image is not None
+            else None,
+            "name": signature.name,
+            "time": f"{date(when)} {time} {zone}",
+        }
+    return filled
+
+
 def _context(
-    request: DocumentRequest, selection: Selection, locale_id: str | None = None
+    request: DocumentRequest,
+    selection: Selection,
+    locale_id: str | None = None,
+    signatures: Sequence[SignatureCapture] = (),
 ) -> dict[str, Any]:
     locale = locales.get(locale_id or request.locale)
     facts = emergency.for_country(request.clinic.country)
@@ -113,6 +149,7 @@ def _context(
         ),
         "text_hash_slot": _HASH_SLOT,
         "logo": logo_data_uri(request.clinic.logo) if request.clinic.logo else None,
+        "signed": _filled_boxes(signatures, date, locale.babel),
     }
 
 
@@ -136,11 +173,17 @@ def _interleave(first: str, second: str, lang: str, direction: str) -> str:
     return "".join(parts)
 
 
-def compose(request: DocumentRequest) -> ComposedDocument:
-    """Select the content for ``request`` and render its localized HTML."""
+def compose(
+    request: DocumentRequest, signatures: Sequence[SignatureCapture] = ()
+) -> ComposedDocument:
+    """Select the content for ``request`` and render its localized HTML.
+
+    ``signatures`` (validated by :func:`dn_docs.signing.parse_captures`) are placed in
+    their signature boxes; a role the document has no box for is refused.
+    """
     selection = select(request)
     template = f"{request.kind}.html"
-    context = _context(request, selection)
+    context = _context(request, selection, signatures=signatures)
     second = request.clinic.language
     bilingual = request.options.bilingual and second != request.locale
     if bilingual:
@@ -163,7 +206,8 @@ def compose(request: DocumentRequest) -> ComposedDocument:
         html = html[:start] + merged + html[end:]
     start, end = _main(html)
     main = html[start:end]
-    text = visible_text(main)
+    _check_boxes(main, signatures)
+    text = visible_text(_FILL.sub("", main))
     digest = text_hash(text)
     html = html.replace(_HASH_SLOT, digest[:12], 1)
     return ComposedDocument(
@@ -173,4 +217,21 @@ def compose(request: DocumentRequest) -> ComposedDocument:
         text=text,
         text_hash=digest,
         translation_version=context["versions"]["translation"],
+        signatures=tuple(signatures),
     )
+
+
+def signature_boxes(html: str) -> list[str]:
+    """The roles whose signature boxes ``html`` has, in document order."""
+    return _BOX.findall(html)
+
+
+def _check_boxes(html: str, signatures: Sequence[SignatureCapture]) -> None:
+    boxes = signature_boxes(html)
+    problems = [
+        (f"signatures[{index}].role", f"this document has no {signature.role} signature box")
+        for index, signature in enumerate(signatures)
+        if signature.role.value not in boxes
+    ]
+    if problems:
+        raise RequestError(problems)
