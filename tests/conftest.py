@@ -66,6 +66,8 @@ def day_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         export(folder / file_name, patients)
         files[name] = folder / file_name
     return files
+
+
 # Sealing ------------------------------------------------------------------------------
 
 

@@ -71,6 +71,8 @@ class OutputBusyError(StorageError):
 
 class BatchAbortedError(DnDocsError, RuntimeError):
     """A batch could not go on (no worker, no broker); what was done is recorded."""
+
+
 class SigningError(DnDocsError):
     """A document could not be sealed: the key, its passphrase, the certificate or the
     timestamp authority is missing, wrong or unreachable."""
