@@ -30,7 +30,7 @@ from PIL import Image
 from dn_docs import locales
 from dn_docs.pdf import WeasyPrintRenderer
 from dn_docs.pipeline import render_document
-from dn_docs.request import MAX_NAME, Area, Condition
+from dn_docs.request import MAX_NAME, Area, Condition, Screening
 
 #: The consent records' time: the same for both renders of a request.
 GENERATED_AT = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC)
@@ -54,14 +54,9 @@ A4_COUNTRIES = ("GB", "DE", "ES", "FR", "SA", "CN", "TW", "JP", "KR", "IN", "IR"
 A4_COUNTRIES += ("RU", "PL", "VN", "PH", "HT", "MX", "AU")
 LOCALE_TAGS = (*locales.SUPPORTED, "es-MX", "zh-CN", "zh-TW", "pt", "fil", "en-GB", "fr-CA")
 CREDENTIALS = ("PT, DPT", "PT", "DC", "LAc, DACM", "Physiotherapist, MSc", "OT")
-RELATIVE = (
-    "pregnant",
-    "immunocompromised",
-    "lymphedema",
-    "pacemaker_or_implant",
-    "blood_thinners",
-    "bleeding_disorder",
-)
+#: The answers that refuse a consent; the others print as precautions.
+ABSOLUTE = {"local_infection": False, "needle_phobia": False, "able_to_consent": True}
+RELATIVE = tuple(name for name in Screening.model_fields if name not in ABSOLUTE)
 LOGOS = ("logo.png", "logo.svg", "brand/mark.png")
 
 
@@ -163,12 +158,7 @@ class _Maker:
             request["session"]["next_appointment"] = next_visit.isoformat()
         if kind == "consent" or rng.random() < 0.3:
             screening = {name: rng.random() < 0.2 for name in RELATIVE}
-            request["screening"] = {
-                **screening,
-                "local_infection": False,
-                "needle_phobia": False,
-                "able_to_consent": True,
-            }
+            request["screening"] = {**screening, **ABSOLUTE}
         return request
 
     def near_repeat(self, earlier: dict[str, Any]) -> dict[str, Any]:

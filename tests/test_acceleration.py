@@ -96,6 +96,7 @@ def test_renders_from_four_threads_are_the_renders_one_after_another(
         except BaseException as exc:
             errors.append(exc)
 
+    accelerated_renders = accelerated.caches.renders
     threads = [threading.Thread(target=render_every_fourth, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
@@ -104,6 +105,8 @@ def test_renders_from_four_threads_are_the_renders_one_after_another(
     assert errors == []
     differ = [number for number, data in enumerate(one_after_another) if results[number] != data]
     assert differ == []
+    # The three warm threads' renders were all accelerated.
+    assert accelerated.caches.renders - accelerated_renders == 12
     _untouched()
     # Renders afterwards, warm and plain, are unchanged too.
     for number in (0, 5, 10):
@@ -196,16 +199,32 @@ def test_a_time_limit_stops_a_render_waiting_for_another_threads_render() -> Non
 
 # Signatures and DN_DOCS_ACCELERATE ----------------------------------------------------
 
-CHANGED_SIGNATURE = """
+#: Renders the requests given as JSON in a new process, after ``{change}``; prints the
+#: PDFs' hashes, what dn-docs logged and how much the warm renderer kept.
+RENDER_ELSEWHERE = """
 import datetime as dt, hashlib, json, logging, sys
 import dn_docs
-from weasyprint.layout import absolute
 
 records = []
 handler = logging.Handler()
 handler.emit = records.append
 logging.getLogger("dn_docs").addHandler(handler)
 logging.getLogger("dn_docs").setLevel(logging.INFO)
+{change}
+from dn_docs.pdf import default_renderer
+requests = json.loads(sys.argv[1])
+when = dt.datetime.fromisoformat(sys.argv[2])
+pdfs = [dn_docs.render_document(r, generated_at=when).pdf for r in requests]
+caches = default_renderer().caches
+print(json.dumps({{
+    "sha256": [hashlib.sha256(pdf).hexdigest() for pdf in pdfs],
+    "log": [(r.levelname, r.name, r.getMessage()) for r in records],
+    "kept": len(list(caches.sections.kept)) + len(list(caches.lines.kept)),
+}}))
+"""
+
+CHANGED_SIGNATURE = """
+from weasyprint.layout import absolute
 
 original = absolute.absolute_box_layout
 
@@ -217,23 +236,15 @@ def absolute_box_layout(context, box, containing_block, fixed_boxes, bottom_spac
 absolute_box_layout.__module__ = original.__module__
 absolute_box_layout.__qualname__ = original.__qualname__
 absolute.absolute_box_layout = absolute_box_layout
-
-from dn_docs.pdf import default_renderer
-requests = json.loads(sys.argv[1])
-when = dt.datetime.fromisoformat(sys.argv[2])
-pdfs = [dn_docs.render_document(r, generated_at=when).pdf for r in requests]
-caches = default_renderer().caches
-print(json.dumps({
-    "sha256": [hashlib.sha256(pdf).hexdigest() for pdf in pdfs],
-    "log": [(r.levelname, r.name, r.getMessage()) for r in records],
-    "kept": len(list(caches.sections.kept)) + len(list(caches.lines.kept)),
-}))
 """
 
 
-def _run(script: str, *arguments: str, **environment: str) -> dict[str, Any]:
+def _render_elsewhere(
+    requests: list[dict[str, Any]], change: str = "", **environment: str
+) -> dict[str, Any]:
+    script = RENDER_ELSEWHERE.format(change=change)
     completed = subprocess.run(
-        [sys.executable, "-c", script, *arguments],
+        [sys.executable, "-c", script, json.dumps(requests), WHEN.isoformat()],
         capture_output=True,
         text=True,
         env={**os.environ, **environment},
@@ -252,7 +263,7 @@ def test_a_replaced_function_whose_signature_changed_means_plain_rendering(
     accelerated: WeasyPrintRenderer,
 ) -> None:
     requests = _requests(2)
-    result = _run(CHANGED_SIGNATURE, json.dumps(requests), WHEN.isoformat())
+    result = _render_elsewhere(requests, CHANGED_SIGNATURE)
     # One line says why, however many documents follow.
     ((level, logger, message),) = result["log"]
     assert (level, logger) == ("WARNING", "dn_docs.render")
@@ -264,38 +275,17 @@ def test_a_replaced_function_whose_signature_changed_means_plain_rendering(
     assert result["sha256"] == [_sha256(_pdf(request, plain)) for request in requests]
 
 
-TURNED_OFF = """
-import datetime as dt, hashlib, json, logging, sys
-import dn_docs
-from dn_docs.pdf import default_renderer
-
-records = []
-handler = logging.Handler()
-handler.emit = records.append
-logging.getLogger("dn_docs").addHandler(handler)
-logging.getLogger("dn_docs").setLevel(logging.INFO)
-requests = json.loads(sys.argv[1])
-when = dt.datetime.fromisoformat(sys.argv[2])
-pdfs = [dn_docs.render_document(r, generated_at=when).pdf for r in requests]
-caches = default_renderer().caches
-print(json.dumps({
-    "sha256": [hashlib.sha256(pdf).hexdigest() for pdf in pdfs],
-    "log": [(r.levelname, r.getMessage()) for r in records if r.name == "dn_docs.render"],
-    "kept": len(list(caches.sections.kept)) + len(list(caches.lines.kept)),
-}))
-"""
-
-
 def test_turned_off_by_the_environment_gives_the_same_bytes(
     accelerated: WeasyPrintRenderer,
 ) -> None:
     requests = _requests(6)
     warm = [_sha256(_pdf(request)) for request in requests]
-    result = _run(TURNED_OFF, json.dumps(requests), WHEN.isoformat(), DN_DOCS_ACCELERATE="0")
+    result = _render_elsewhere(requests, DN_DOCS_ACCELERATE="0")
     assert result["sha256"] == warm
     assert result["kept"] == 0
-    ((level, message),) = result["log"]
-    assert level == "INFO" and "DN_DOCS_ACCELERATE=0" in message
+    ((level, logger, message),) = result["log"]
+    assert (level, logger) == ("INFO", "dn_docs.render")
+    assert "DN_DOCS_ACCELERATE=0" in message
 
 
 def test_a_target_replaced_after_start_up_is_rendered_around(

@@ -210,15 +210,17 @@ class _Gate:
         self.guard = _Guard()
         self.locked = False
         self.installed: list[Installable] = []
-        #: False when a target no longer holds its original (something else replaced it
-        #: after dn-docs started): the render is then done without replacements.
-        self.accelerated = all(target.unchanged() for target in targets)
+        self.accelerated = False
         try:
             while not _RENDER_LOCK.acquire(timeout=_WAIT_SECONDS):
                 self.guard.release()  # a time limit that expired while waiting
                 self.guard.holding = True
             self.locked = True
             _current.append(self)
+            # With the lock held no other render has replaced anything. A target that
+            # does not hold its original now was replaced by something other than dn-docs
+            # after it started: the render is then done without replacements.
+            self.accelerated = all(target.unchanged() for target in targets)
             for installable in installables:
                 if self.accelerated or not isinstance(installable, Replacement):
                     installable.install()

@@ -66,6 +66,8 @@ class Caches:
         self.margins = SharedMarginBoxes()
         self.drawing = SharedDrawing(self.style_keys)
         self.subsets = SharedSubsets()
+        #: Renders done with these caches (for tests and the benchmark).
+        self.renders = 0
         #: Whether sections' styles are handed out again (see :mod:`.cascade`).
         self.cascade_by_section = cascade_by_section
         self.replacements: tuple[Replacement, ...] = (
@@ -85,6 +87,7 @@ class Caches:
     def begin(self, document_key: Hashable) -> None:
         """Before a render, under the render lock; ``document_key`` stands for what every
         section of the document inherits (see :mod:`.sections`)."""
+        self.renders += 1
         self.styles.learn_from_copies()
         self.sections.document_key = document_key
 
