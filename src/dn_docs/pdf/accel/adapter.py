@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Protocol, TypeVar
 
+from ...errors import RenderError
+
 T = TypeVar("T")
 
 #: Held by every render in this process, accelerated or not.
@@ -44,8 +46,8 @@ _WAIT_SECONDS = 0.05
 _current: list[_Gate] = []
 
 
-class NestedRenderError(RuntimeError):
-    """A render was started inside a render of the same thread."""
+class NestedRenderError(RenderError):
+    """A render was started inside a render of the same thread (a caller's mistake)."""
 
 
 def _missing() -> None:
@@ -272,6 +274,7 @@ def _after_fork() -> None:
     gate = _current.pop()
     while gate.installed:
         gate.installed.pop().remove()
+    gate.guard.holding = False  # its handlers, if any, pass every signal on
     _RENDER_LOCK = threading.Lock()
 
 

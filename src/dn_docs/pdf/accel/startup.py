@@ -12,21 +12,24 @@ used with what it was written and tested against:
    and the bytes are the same. It also renders a character no font has and checks
    that the renderer's log diagnostics still report it as a missing glyph.
 
-If anything fails, documents are rendered plainly (the same PDFs, more slowly) and
-one log line of ``dn_docs.render`` says why.
+If anything fails, every document is rendered from scratch (the same PDFs, more
+slowly; with another pydyf, written by pydyf itself) and one log line of
+``dn_docs.render`` says why.
 
-Steps 1 to 3 cost about a millisecond and run in every process. The self-test costs a
-few seconds, more than a cold ``dn-docs render`` itself, and its verdict depends only on
-what went into it: the code and versions of dn-docs' PDF stage and of WeasyPrint's
-stack, the system's text libraries, the templates, catalogs and bundled fonts, and the
-installed fonts. So the verdict is kept on disk (in ``DN_DOCS_CACHE_DIR``, by default
-``~/.cache/dn-docs``) under a key made of all of those (file sizes and modification
-times stand for their contents, as fontconfig does for its own cache), and a process
-that finds it does not render the examples again. The first process after an install,
-an upgrade or a change of fonts or templates runs the self-test; every other one, a
-worker starting or a cold ``dn-docs render``, only reads a few hundred bytes.
-``dn-docs doctor`` always runs it afresh. When the cache folder cannot be written,
-every process runs it.
+Steps 1 to 3 run in every process. The self-test costs five documents rendered twice,
+a few seconds: more than a whole cold ``dn-docs render`` (1.6 s on the benchmark
+machine), and in every worker's warm-up it would delay each start of a Celery worker
+process or of a batch's local pool. Its verdict depends only on what went into it: the
+code of dn-docs, the versions of WeasyPrint's stack and Pango, the templates, catalogs
+and bundled fonts, and the installed fonts. So the verdict is kept on disk (in
+``DN_DOCS_CACHE_DIR``, by default ``~/.cache/dn-docs``) under a key made of all of
+those (file sizes and modification times stand for their contents, as fontconfig does
+for its own cache). The first process after an install, an upgrade or a change of
+fonts or templates runs the self-test, wherever it renders first (a worker's warm-up,
+a service's first request, ``dn-docs doctor``); every other process only works out the
+key and reads a few hundred bytes: with steps 1 to 3, about 10 to 15 ms of a cold
+``dn-docs render`` (measured on a busy 2-core machine). ``dn-docs doctor`` always runs
+the self-test afresh. When the cache folder cannot be written, every process runs it.
 
 The writer's own work in WeasyPrint's write pass (see :mod:`dn_docs.pdf.embed`) follows
 pydyf's internals too. It is part of every document, accelerated or not, so it needs
@@ -162,8 +165,7 @@ def acceleration(renderer: SelfTestRenderer) -> Acceleration:
                 level = logging.INFO if state.by_choice else logging.WARNING
                 log.log(
                     level,
-                    "acceleration off: %s; documents are rendered plainly "
-                    "(the same PDFs, more slowly)",
+                    "acceleration off: %s; every document is rendered from scratch",
                     state.reason,
                 )
             _state.append(state)
