@@ -28,7 +28,7 @@ not met yet, or when a glyph's width there differs.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MethodType
 from typing import Any
 
@@ -59,19 +59,17 @@ DRAW_FIRST_LINE = Target(
 )
 
 
+_NONE_BORROWED: frozenset[int] = frozenset()
+
+
 @dataclass(frozen=True)
-class _Glyph:
-    text: str  # what the glyph stands for, the first time the line draws it
-    width: int  # in thousandths of an em, as the line's operators were made with it
-    own: bool  # the line worked the width out itself (the document's font had none)
-
-
-@dataclass
 class _Run:
     """Glyphs drawn in one font, in the order the line first draws them."""
 
     font_key: Hashable
-    glyphs: dict[int, _Glyph] = field(default_factory=dict)
+    texts: dict[int, str]  # what each glyph stands for, the first time the line draws it
+    widths: dict[int, int]  # in thousandths of an em, as the line's operators used them
+    borrowed: frozenset[int]  # glyphs whose width the document's font had already
 
 
 @dataclass(frozen=True)
@@ -119,14 +117,11 @@ class _FontView:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._font, name)
 
-    def glyphs(self) -> dict[int, _Glyph]:
-        own = dict(self.widths)
-        return {
-            glyph: _Glyph(text, own[glyph], True)
-            if glyph in own
-            else _Glyph(text, self.widths.used[glyph], False)
-            for glyph, text in self.to_unicode.items()
-        }
+    def run(self, font_key: Hashable) -> _Run:
+        """What the line drew in this font."""
+        widths = {**self.widths.used, **self.widths}
+        borrowed = frozenset(self.widths.used) or _NONE_BORROWED
+        return _Run(font_key, dict(self.to_unicode), widths, borrowed)
 
 
 class _Recorder:
@@ -176,7 +171,7 @@ class _Recorder:
                 font.widths.setdefault(glyph, width)
             for glyph, text in view.to_unicode.items():
                 font.to_unicode.setdefault(glyph, text)
-            runs.append(_Run(key, view.glyphs()))
+            runs.append(view.run(key))
         return runs
 
 
@@ -193,9 +188,9 @@ def _drawable_again(textbox: Any, text_overflow: str, block_ellipsis: str) -> bo
 def _same_widths(run: _Run, font: Any) -> bool:
     """Whether drawing the run's glyphs in ``font`` afresh would use the widths it used."""
     widths = font.widths
-    for glyph, kept in run.glyphs.items():
+    for glyph, used in run.widths.items():
         width = widths.get(glyph)
-        if (width is None and not kept.own) or (width is not None and width != kept.width):
+        if (width is None and glyph in run.borrowed) or (width is not None and width != used):
             return False
     return True
 
@@ -221,11 +216,11 @@ def _replay(stream: Any, textbox: Any, line: _DrawnLine) -> bool:
             run, font = line.runs[operation[1]], fonts[operation[1]]
             # In the order the glyphs first appear, as drawing would add them: the
             # font's tables are written in that order.
-            for glyph, kept in run.glyphs.items():
+            for glyph, text in run.texts.items():
                 if glyph not in font.to_unicode:
-                    font.to_unicode[glyph] = kept.text
+                    font.to_unicode[glyph] = text
                 if glyph not in font.widths:
-                    font.widths[glyph] = kept.width
+                    font.widths[glyph] = run.widths[glyph]
     stream.end_text()
     return True
 
@@ -280,7 +275,7 @@ class SharedDrawing:
         # A line that worked out all its glyphs' widths itself can be written again
         # wherever they are new; one that took some from this document's fonts only
         # where the fonts have the same. So the first never gives way to the second.
-        if line is None or all(glyph.own for run in runs for glyph in run.glyphs.values()):
+        if line is None or not any(run.borrowed for run in runs):
             self.kept.put(key, _DrawnLine(tuple(recorder.operations), tuple(runs)))
 
     def draw_first_line(self, stream: Any, *arguments: Any) -> list[Any]:
