@@ -34,7 +34,7 @@ import weasyprint
 import dn_docs
 from dn_docs.batch import CeleryDispatcher, LocalDispatcher, run_batch
 from dn_docs.examples import example_request
-from dn_docs.pdf import cascade, drawnlines, linebreaks, parsing, sections, styles
+from dn_docs.pdf import default_renderer
 
 REPO = Path(__file__).resolve().parent.parent
 #: Python's own collector thresholds. dn-docs raises them after warm-up; plain WeasyPrint
@@ -160,13 +160,14 @@ def measure_one_at_a_time(requests: list[dict[str, Any]]) -> dict[str, Any]:
     dn_docs.warm_up()  # what a worker does when it starts: fonts, stylesheet, templates
     weasyprint.HTML(string=standalone_html(requests[0])).write_pdf()
     plain, warm, sizes = [], [], []
+    caches = default_renderer().caches
     counters = (
-        linebreaks.reuse,
-        sections.reuse,
-        drawnlines.reuse,
-        styles.reuse,
-        parsing.reuse,
-        cascade.reuse,
+        caches.lines.reuse,
+        caches.sections.reuse,
+        caches.drawing.reuse,
+        caches.styles.reuse,
+        caches.parsing.reuse,
+        caches.cascade.reuse,
     )
     before = [(counter.hits, counter.misses) for counter in counters]
     tuned = gc.get_threshold()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,18 @@ from dn_docs.signing.settings import (
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
+
+_CACHE = "DN_DOCS_CACHE_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The acceleration's self-test verdicts go to a folder of this test run (and of the
+    # processes it starts), never to the user's cache.
+    os.environ[_CACHE] = tempfile.mkdtemp(prefix="dn-docs-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop(_CACHE), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

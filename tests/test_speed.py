@@ -4,12 +4,14 @@ The fast paths (a fixed-layout facts table; the consent record and compression d
 while WeasyPrint writes; the compact CJK fonts) are compared with the slower way of
 doing the same thing. What is reused from earlier documents (parsed sections, styles,
 lines, sections, list markers, drawn lines) is compared with a render from scratch.
+Each acceleration's replacements are installed as a render installs them
+(``accel.exclusively``), alone or with the ones it works with.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import inspect
 import io
 import json
 import re
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from xml.etree import ElementTree
 
@@ -32,32 +35,17 @@ from weasyprint.css import StyleFor, get_all_computed_styles
 from weasyprint.css.properties import INITIAL_VALUES
 from weasyprint.formatting_structure.boxes import BlockBox, LineBox
 from weasyprint.layout import absolute, block, inline, preferred
-from weasyprint.layout import page as page_layout
+from weasyprint.layout import float as floats
 from weasyprint.text import line_break
 
 import dn_docs
 from dn_docs import fonts, locales, resources
 from dn_docs.compose import compose
-from dn_docs.pdf import (
-    WeasyPrintRenderer,
-    cascade,
-    cells,
-    default_renderer,
-    drawnlines,
-    embed,
-    linebreaks,
-    margins,
-    markers,
-    objectstreams,
-    pagelist,
-    parsing,
-    sections,
-    styles,
-    subsets,
-    widths,
-)
+from dn_docs.pdf import WeasyPrintRenderer, accel, default_renderer, embed, objectstreams
+from dn_docs.pdf.accel import cascade, pagelist, parsing, styles, widths
+from dn_docs.pdf.accel.caches import Caches
+from dn_docs.pdf.accel.generations import Generations
 from dn_docs.pdf.embed import COMPRESSION_LEVEL, finisher, page_fingerprints
-from dn_docs.pdf.generations import Generations
 from dn_docs.pdf.renderer import ARCHIVAL_OPTIONS
 from dn_docs.record import compare_text, read_record, record_file
 from dn_docs.request import parse_request
@@ -67,6 +55,12 @@ AUTOMATIC_TABLE = """
 table.facts, html.large-print table.facts { table-layout: auto; }
 table.facts th, html.large-print table.facts th { box-sizing: content-box; }
 """
+
+
+def _installed(work: Callable[[], Any], *parts: Any) -> Any:
+    """``work()`` with the replacements of ``parts`` installed, as a render installs them."""
+    replacements = [replacement for part in parts for replacement in part.replacements]
+    return accel.exclusively(lambda _: work(), replacements)
 
 
 def _layout(html: str, stylesheets: list[weasyprint.CSS]) -> weasyprint.Document:
@@ -223,14 +217,18 @@ def test_page_references_are_kept_until_a_page_is_added() -> None:
     pdf = pydyf.PDF()
     for _ in range(2):
         pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
-    with pagelist.page_references_kept():
+    pydyfs = pagelist.TARGET.original
+
+    def kept_until_a_page_is_added() -> None:
         kept = pdf.page_references
         assert pdf.page_references is kept
-        assert kept == pagelist._original.__get__(pdf)
+        assert kept == pydyfs.__get__(pdf)
         pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
-        assert pdf.page_references == pagelist._original.__get__(pdf)
+        assert pdf.page_references == pydyfs.__get__(pdf)
         assert len(pdf.page_references) == 3
-    assert pydyf.PDF.page_references is pagelist._original
+
+    accel.exclusively(lambda _: kept_until_a_page_is_added(), pagelist.REPLACEMENTS)
+    assert vars(pydyf.PDF)["page_references"] is pydyfs
     assert pdf.page_references is not pdf.page_references  # pydyf's own: a new tuple
 
 
@@ -354,6 +352,7 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
     """Styles, lines, sections, list markers and drawn lines of earlier patients are
     reused, and each page's running header and stamp laid out once; the PDF is identical."""
     shared, fresh = default_renderer(), WeasyPrintRenderer(reuse_layout=False)
+    caches = shared.caches
     when = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
     options = {"large_print": large_print}
     for number, locale in enumerate(languages):
@@ -362,21 +361,22 @@ def test_reused_layout_prints_the_same_bytes_as_a_fresh_layout(
         request = make_request(locale, kind, patient=_patient(number), options=options)
         composed = compose(parse_request(request))
         seal = record_file(composed, when) if kind == "consent" else None
-        hits, placed, drawn = linebreaks.reuse.hits, sections.reuse.hits, drawnlines.reuse.hits
-        shared_styles, running, bullets = styles.reuse.hits, margins.reuse.hits, markers.reuse.hits
-        cascaded, cells_placed = cascade.reuse.hits, cells.reuse.hits
+        hits, placed = caches.lines.reuse.hits, caches.sections.reuse.hits
+        drawn, shared_styles = caches.drawing.reuse.hits, caches.styles.reuse.hits
+        running, bullets = caches.margins.reuse.hits, caches.markers.reuse.hits
+        cascaded, cells_placed = caches.cascade.reuse.hits, caches.cells.reuse.hits
         reused = shared.render(composed, seal)
-        assert linebreaks.reuse.hits > hits, f"{locale}: no line was reused"
-        assert sections.reuse.hits > placed, f"{locale}: no section was reused"
-        assert drawnlines.reuse.hits > drawn, f"{locale}: no drawn line was reused"
-        assert styles.reuse.hits > shared_styles, f"{locale}: no style was shared"
-        assert markers.reuse.hits > bullets, f"{locale}: no list marker was reused"
-        assert cascade.reuse.hits > cascaded, f"{locale}: no section's styles were reused"
-        assert cells.reuse.hits - cells_placed >= 8, f"{locale}: too few table cells reused"
+        assert caches.lines.reuse.hits > hits, f"{locale}: no line was reused"
+        assert caches.sections.reuse.hits > placed, f"{locale}: no section was reused"
+        assert caches.drawing.reuse.hits > drawn, f"{locale}: no drawn line was reused"
+        assert caches.styles.reuse.hits > shared_styles, f"{locale}: no style was shared"
+        assert caches.markers.reuse.hits > bullets, f"{locale}: no list marker was reused"
+        assert caches.cascade.reuse.hits > cascaded, f"{locale}: no section's styles were reused"
+        assert caches.cells.reuse.hits - cells_placed >= 8, f"{locale}: too few table cells reused"
         from_scratch = fresh.render(composed, seal)
         assert reused.pages == from_scratch.pages >= 2, locale
         # The running header and the stamp of every page after the first.
-        assert margins.reuse.hits - running >= 2 * (reused.pages - 1), locale
+        assert caches.margins.reuse.hits - running >= 2 * (reused.pages - 1), locale
         assert reused.data == from_scratch.data, f"{locale}: the reused lines changed the PDF"
         assert request["patient"]["id"] in Pdf(reused.data).text, locale
 
@@ -399,20 +399,23 @@ def test_sections_parsed_once_build_the_tree_of_the_whole_document(
     kind: str, options: dict[str, Any]
 ) -> None:
     """Each section parsed alone, then copied into the skeleton: the parser's own tree."""
+    parser = parsing.SectionParser()
     for locale in locales.SUPPORTED:
-        hits = parsing.reuse.hits
+        hits = parser.reuse.hits
         # The second patient's sections are found parsed already.
         for number in (1, 2):
             patient = {"name": f"<b>Ana</b> & \u202eO'Neil {number}", "id": "<!--dn:section-->"}
             request = make_request(locale, kind, patient=patient, options=options)
             html = compose(parse_request(request)).html
-            assert _tree(parsing.parse_sections(html)) == _tree(parsing.parse_html(html)), locale
-        assert parsing.reuse.hits - hits >= 3, locale
+            assert _tree(parser.parse_sections(html)) == _tree(parsing.parse_html(html)), locale
+        assert parser.reuse.hits - hits >= 3, locale
 
 
 def test_a_parsed_document_finds_its_elements_as_cssselect2_does() -> None:
     html = compose(parse_request(make_request("ar", options={"bilingual": True}))).html
-    root = parsing.ParsedHTML(parsing.parse_sections(html), default_renderer().base_url, None)
+    root = parsing.ParsedHTML(
+        parsing.SectionParser().parse_sections(html), default_renderer().base_url, None
+    )
     wrapper = cssselect2.ElementWrapper.from_html_root(root.etree_element)
     for selectors in [("style", "link"), ("title", "meta", "link"), ("p",), ("td", "th")]:
         found = [each.etree_element for each in root.wrapper_element.query_all(*selectors)]
@@ -438,22 +441,23 @@ def test_any_request_text_parses_to_the_same_tree(
         html = compose(parse_request(request)).html
     except dn_docs.RequestError:
         return
-    assert _tree(parsing.parse_sections(html)) == _tree(parsing.parse_html(html))
+    assert _tree(parsing.SectionParser().parse_sections(html)) == _tree(parsing.parse_html(html))
 
 
-def test_kept_lines_forget_patients_and_keep_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(linebreaks, "kept", Generations(200))
+def test_kept_lines_forget_patients_and_keep_the_catalog() -> None:
+    renderer = WeasyPrintRenderer()
+    lines = renderer.caches.lines
+    lines.kept = Generations(200)
     # Every section laid out, so every document breaks its lines (or finds them kept).
-    monkeypatch.setattr(sections, "kept", Generations(0))
-    renderer = default_renderer()
+    renderer.caches.sections.kept = Generations(0)
     names = [f"Quinn Example-{number:02d}" for number in range(25)]
     misses = []
     for number, name in enumerate(names):
         request = make_request("en", patient={**_patient(number), "name": name})
-        before = linebreaks.reuse.misses
+        before = lines.reuse.misses
         renderer.render(compose(parse_request(request)))
-        misses.append(linebreaks.reuse.misses - before)
-    kept = linebreaks.kept_texts()
+        misses.append(lines.reuse.misses - before)
+    kept = lines.kept_texts()
     assert len(kept) <= 2 * 200
     # The last patient's lines are still there; the first patients' are gone.
     assert any(names[-1] in text for text in kept)
@@ -469,18 +473,16 @@ def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     # in the same process (the benchmark's baseline) gets no help.
     assert inline.split_first_line is line_break.split_first_line
     assert preferred.split_first_line is line_break.split_first_line
-    assert block.block_level_layout is sections._original
-    assert StyleFor.set_computed_styles is styles._original
-    assert StyleFor.__init__ is cascade._original_init
-    assert weasyprint.pdf.fonts.Font.subset is subsets._original
-    assert block.block_container_layout is cells._original
-    for module in widths._CALLERS:
+    for target in accel.TARGETS:
+        found = inspect.getattr_static(target.owner, target.name)
+        assert found is target.original, target
+        function = found.fget if isinstance(found, property) else found
+        assert function.__module__.partition(".")[0] in ("weasyprint", "pydyf"), target
+    for module in (floats, inline, absolute):
         assert module.shrink_to_fit is preferred.shrink_to_fit
-    assert page_layout.margin_box_content_layout is margins._original
-    assert absolute.absolute_box_layout is markers._original
-    assert weasyprint.draw.draw_text is drawnlines._original_draw_text
-    assert weasyprint.draw.text.draw_first_line is drawnlines._original_first_line
+    assert weasyprint.draw.draw_text is weasyprint.draw.text.draw_text
     assert block.block_level_layout.__module__ == "weasyprint.layout.block"
+    assert StyleFor.set_computed_styles.__module__ == "weasyprint.css"
 
 
 @pytest.mark.parametrize("locale", ["en", "ar", "zh_Hans"])
@@ -493,6 +495,7 @@ def test_sections_moved_down_the_page_or_across_a_break_print_the_same_bytes(
     breaks it afresh. Each document is identical to one laid out from scratch.
     """
     shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    sections = shared.caches.sections
     words = "Doctor of Physical Therapy, Dry Needling, Orthopaedic Manual Therapy, " * 3
     placed = sections.reuse.hits
     breaks: set[int] = set()
@@ -520,6 +523,7 @@ def test_sections_broken_across_pages_are_placed_again_where_the_room_is_the_sam
 ) -> None:
     """Another patient's document with the same content breaks in the same places."""
     shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    sections = shared.caches.sections
     for number in (1, 2):
         composed = compose(parse_request(make_request(locale, patient=_patient(number))))
         parts = sections.broken.hits
@@ -546,12 +550,14 @@ def _paragraph_widths(document: weasyprint.Document) -> list[float]:
 def test_styles_that_depend_on_the_page_size_are_computed_for_each_document() -> None:
     """A width in vw is worked out from each document's page, never an earlier one's."""
     sheet = weasyprint.CSS(string="body, p { margin: 0 } p.half { width: 50vw }")
+    shared_styles = Caches().styles
     widths = {}
     for size in ("A5", "A4", "A5"):
-        with styles.shared_styles():
-            shared_before = styles.reuse.hits
-            widths[size] = _paragraph_widths(_layout(PAGE_SIZED % size, [sheet]))
-            shared = styles.reuse.hits - shared_before
+        shared_before = shared_styles.reuse.hits
+        html = PAGE_SIZED % size
+        laid_out = partial(_layout, html, [sheet])
+        widths[size] = _paragraph_widths(_installed(laid_out, shared_styles))
+        shared = shared_styles.reuse.hits - shared_before
     # Laid out from scratch: the same widths.
     fresh = {size: _paragraph_widths(_layout(PAGE_SIZED % size, [sheet])) for size in widths}
     assert widths == fresh
@@ -562,33 +568,34 @@ def test_styles_that_depend_on_the_page_size_are_computed_for_each_document() ->
     assert shared > 0
 
 
-def test_kept_styles_stay_bounded_and_print_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Small generations turn over in the middle of every document.
-    monkeypatch.setattr(styles, "kept", Generations(40))
-    monkeypatch.setattr(cascade, "kept", Generations(3))
+def test_kept_styles_stay_bounded_and_print_the_same() -> None:
     shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    # Small generations turn over in the middle of every document.
+    shared.caches.styles.kept = kept_styles = Generations(40)
+    shared.caches.cascade.kept = kept_section_styles = Generations(3)
     for number, locale in enumerate(["en", "ar", "en"]):
         composed = compose(parse_request(make_request(locale, patient=_patient(number))))
         assert shared.render(composed).data == fresh.render(composed).data, locale
-        assert len(styles.kept.newer) <= 40
-        assert len(styles.kept.older) <= 40
-        assert len(cascade.kept.newer) <= 3
+        assert len(kept_styles.newer) <= 40
+        assert len(kept_styles.older) <= 40
+        assert len(kept_section_styles.newer) <= 3
 
 
-def _styles(html: str, section_cascade: bool) -> list[tuple[Any, ...]]:
+def _styles(caches: Caches, html: str, section_cascade: bool) -> list[tuple[Any, ...]]:
     """Each element's and pseudo-element's style, as the warm renderer computes it."""
+    renderer = default_renderer()
     copies: dict[Any, Any] = {}
     document = parsing.ParsedHTML(
-        parsing.parse_sections(html, copies), default_renderer().base_url, None, copies
+        caches.parsing.parse_sections(html, copies), renderer.base_url, None, copies
     )
-    with styles.shared_styles(), contextlib.ExitStack() as stack:
-        if section_cascade:
-            stack.enter_context(cascade.shared_cascade())
-        style_for = get_all_computed_styles(
-            document,
-            user_stylesheets=[default_renderer().stylesheet],
-            font_config=default_renderer().font_config,
-        )
+    caches.styles.learn_from_copies()
+    style_for = _installed(
+        lambda: get_all_computed_styles(
+            document, user_stylesheets=[renderer.stylesheet], font_config=renderer.font_config
+        ),
+        caches.styles,
+        *([caches.cascade] if section_cascade else []),
+    )
     position = {element: number for number, element in enumerate(document.etree_element.iter())}
     return sorted(
         (position[element], pseudo_type or "", styles.kept_style_of(style), style)
@@ -598,22 +605,22 @@ def _styles(html: str, section_cascade: bool) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("kind", ["consent", "aftercare"])
 @EACH_OPTION_SET
-def test_sections_get_the_styles_the_cascade_gives_them(
-    kind: str, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sections_get_the_styles_the_cascade_gives_them(kind: str, options: dict[str, Any]) -> None:
     """A known section's styles are handed out again: the very styles matching finds."""
+    caches = Caches()
     # Room for every language's styles, so none is dropped and made again meanwhile.
-    monkeypatch.setattr(styles, "kept", Generations(100_000))
-    monkeypatch.setattr(cascade, "kept", Generations(100_000))
+    caches.styles.kept = Generations(100_000)
+    caches.cascade.kept = Generations(100_000)
     for locale in locales.SUPPORTED:
         # Another patient first, so the sections' styles are known.
-        _styles(compose(parse_request(make_request(locale, kind, options=options))).html, True)
+        first = compose(parse_request(make_request(locale, kind, options=options))).html
+        _styles(caches, first, section_cascade=True)
         request = make_request(locale, kind, patient=_patient(3), options=options)
         html = compose(parse_request(request)).html
-        hits = cascade.reuse.hits
-        handed_out = _styles(html, section_cascade=True)
-        assert cascade.reuse.hits - hits >= 3, locale
-        matched = _styles(html, section_cascade=False)
+        hits = caches.cascade.reuse.hits
+        handed_out = _styles(caches, html, section_cascade=True)
+        assert caches.cascade.reuse.hits - hits >= 3, locale
+        matched = _styles(caches, html, section_cascade=False)
         assert len(handed_out) == len(matched) > 500, locale
         for ours, theirs in zip(handed_out, matched, strict=True):
             assert ours[:2] == theirs[:2], locale
@@ -648,16 +655,17 @@ def test_sections_styles_are_reused_only_without_sibling_selectors(
 
 def test_product_stylesheet_and_a_document_style_with_sibling_selectors() -> None:
     assert default_renderer().cascade_by_section
+    caches = Caches()
     html = compose(parse_request(make_request("en"))).html
-    _styles(html, section_cascade=True)
-    hits = cascade.reuse.hits
-    _styles(html, section_cascade=True)
-    assert cascade.reuse.hits > hits
+    _styles(caches, html, section_cascade=True)
+    hits = caches.cascade.reuse.hits
+    _styles(caches, html, section_cascade=True)
+    assert caches.cascade.reuse.hits > hits
     # A document whose own <style> looks at siblings is cascaded in full.
     sibling_styled = html.replace("<style>", "<style>h2 + p { color: red }", 1)
-    hits, misses = cascade.reuse.hits, cascade.reuse.misses
-    _styles(sibling_styled, section_cascade=True)
-    assert (cascade.reuse.hits, cascade.reuse.misses) == (hits, misses)
+    hits, misses = caches.cascade.reuse.hits, caches.cascade.reuse.misses
+    _styles(caches, sibling_styled, section_cascade=True)
+    assert (caches.cascade.reuse.hits, caches.cascade.reuse.misses) == (hits, misses)
 
 
 FLOATS = """<html><body style="margin: 0"><div style="width: 300px">
@@ -680,8 +688,7 @@ def test_floats_are_as_wide_as_weasyprint_makes_them(
         "min_content_width",
         lambda *a, **k: calls.append(a) or min_content_width(*a, **k),
     )
-    with widths.lazy_shrink_to_fit():
-        lazy = _float_boxes(_layout(html, []))
+    lazy = accel.exclusively(lambda _: _float_boxes(_layout(html, [])), widths.REPLACEMENTS)
     assert bool(calls) is not fits
     assert lazy == _float_boxes(_layout(html, []))
     assert len(calls) > 0
@@ -700,9 +707,10 @@ def _float_boxes(document: weasyprint.Document) -> list[tuple[float, ...]]:
 def test_font_subsets_are_made_once_for_the_same_glyphs(locale: str) -> None:
     """Another patient, the same content: the script's fonts are cut to the same glyphs."""
     shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    subsets = shared.caches.subsets
     for number in (1, 2):
         composed = compose(parse_request(make_request(locale, patient=_patient(number))))
-        hits, misses = subsets.reuse.hits, subsets.reuse.misses
+        hits = subsets.reuse.hits
         reused = shared.render(composed)
         assert reused.data == fresh.render(composed).data, f"patient {number}"
     # The same glyphs of the regular and the bold face.
@@ -718,11 +726,10 @@ def test_font_subsets_are_made_once_for_the_same_glyphs(locale: str) -> None:
     assert Pdf(reused.data).contains("Żaneta Ørsted-Quigley")
 
 
-def test_a_kept_subset_is_only_used_for_the_font_file_it_was_made_from(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(subsets, "kept", Generations(100))
+def test_a_kept_subset_is_only_used_for_the_font_file_it_was_made_from() -> None:
     shared, fresh = WeasyPrintRenderer(), WeasyPrintRenderer(reuse_layout=False)
+    subsets = shared.caches.subsets
+    subsets.kept = Generations(100)
     composed = compose(parse_request(make_request("ko")))
     shared.render(composed)
     for subset in subsets.kept.newer.values():
@@ -734,6 +741,7 @@ def test_a_kept_subset_is_only_used_for_the_font_file_it_was_made_from(
 
 def test_a_kept_subset_is_compressed_once() -> None:
     shared = WeasyPrintRenderer()
+    subsets = shared.caches.subsets
     composed = compose(parse_request(make_request("zh_Hans")))
     shared.render(composed)
     calls: list[int] = []
@@ -781,10 +789,11 @@ def test_table_cells_laid_out_once_are_placed_as_weasyprint_lays_them_out() -> N
         TABLES.format(size="A6", body=f"<table>{row * 40}</table>"),
     ]
     sheet = weasyprint.CSS(string="")
+    caches = Caches()
+    cells = caches.cells
     placed = cells.reuse.hits
     for html in documents:
-        with styles.shared_styles(), cells.shared_cells():
-            reused = _cell_boxes(_layout(html, [sheet]))
+        reused = _cell_boxes(_installed(partial(_layout, html, [sheet]), caches.styles, cells))
         fresh = _cell_boxes(_layout(html, [sheet]))
         assert [box[:2] for box in reused] == [box[:2] for box in fresh]
         # A placed copy is moved by the difference of two positions: the same place to
@@ -795,33 +804,38 @@ def test_table_cells_laid_out_once_are_placed_as_weasyprint_lays_them_out() -> N
     assert len({page for page, *_ in reused}) > 1  # the long table broke across pages
 
 
-def test_kept_sections_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sections, "kept", Generations(6))
+def test_kept_sections_stay_bounded() -> None:
     renderer = WeasyPrintRenderer()
+    renderer.caches.sections.kept = sections = Generations(6)
     languages = ["en", "es", "ar", "zh_Hans", "ko", "ja"]
     for number, locale in enumerate(languages):
         renderer.render(compose(parse_request(make_request(locale, patient=_patient(number)))))
-        assert len(sections.kept.newer) <= 6
-        assert len(sections.kept.older) <= 6
-    kept = {dict(key[0])["lang"] for key in sections.kept}  # type: ignore[index]
+        assert len(sections.newer) <= 6
+        assert len(sections.older) <= 6
+    kept = {dict(key[0])["lang"] for key in sections}  # type: ignore[index]
     # The first languages' sections were dropped; the last one's are there.
     assert "en" not in kept
     assert "ja" in kept
 
 
 def test_each_font_configuration_breaks_its_own_lines() -> None:
-    # Another configuration may hold other fonts, so its lines are never borrowed.
+    # Another configuration may hold other fonts, so its lines are never borrowed, even
+    # from caches it is given.
     composed = compose(parse_request(make_request("en")))
+    first, second = WeasyPrintRenderer(), WeasyPrintRenderer()
+    second.caches = first.caches
+    lines = first.caches.lines
     misses = []
-    for renderer in (WeasyPrintRenderer(), WeasyPrintRenderer()):
-        before = linebreaks.reuse.misses
+    for renderer in (first, second):
+        before = lines.reuse.misses
         renderer.render(composed)
-        misses.append(linebreaks.reuse.misses - before)
+        misses.append(lines.reuse.misses - before)
     assert misses[0] == misses[1] > 0
 
 
 def test_warm_up_lays_out_the_sections_of_its_languages(monkeypatch: pytest.MonkeyPatch) -> None:
     """A patient's first document after warm-up finds its language's sections laid out."""
+    sections = default_renderer().caches.sections
 
     def placed_in_first_document() -> int:
         placed = sections.reuse.hits
@@ -849,14 +863,13 @@ column, so that the spaces between them grow to fill each line.</p>
 def test_drawn_lines_are_written_again_only_where_they_print_the_same() -> None:
     stylesheets = [default_renderer().stylesheet]
     from_scratch = _layout(DRAWN, stylesheets).write_pdf()
-    with drawnlines.shared_drawing():
-        first = _layout(DRAWN, stylesheets).write_pdf()
-    hits = drawnlines.reuse.hits
-    with drawnlines.shared_drawing():
-        again = _layout(DRAWN, stylesheets).write_pdf()
-    assert drawnlines.reuse.hits - hits >= 6
+    drawing = Caches().drawing
+    first = _installed(lambda: _layout(DRAWN, stylesheets).write_pdf(), drawing)
+    hits = drawing.reuse.hits
+    again = _installed(lambda: _layout(DRAWN, stylesheets).write_pdf(), drawing)
+    assert drawing.reuse.hits - hits >= 6
     assert first == again == from_scratch
-    kept = {key[0] for key in drawnlines.kept}  # type: ignore[index]
+    kept = {key[0] for key in drawing.kept}  # type: ignore[index]
     # Justified, spaced, right-to-left and CJK lines are kept; underlined ones are not.
     assert {"spaced letters", "中文文本的测试"} <= kept
     assert any("justified" in text for text in kept)
@@ -867,10 +880,55 @@ def test_drawn_lines_are_written_again_only_where_they_print_the_same() -> None:
     ]
 
 
-def test_kept_drawn_lines_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drawnlines, "kept", Generations(40))
+def test_kept_drawn_lines_stay_bounded() -> None:
     renderer = WeasyPrintRenderer()
+    renderer.caches.drawing.kept = drawn = Generations(40)
     for number, locale in enumerate(["en", "es", "ar"]):
         renderer.render(compose(parse_request(make_request(locale, patient=_patient(number)))))
-        assert len(drawnlines.kept.newer) <= 40
-        assert len(drawnlines.kept.older) <= 40
+        assert len(drawn.newer) <= 40
+        assert len(drawn.older) <= 40
+
+
+CHECKBOXES = """<html lang="en"><body><p>☑ Yes</p>{}</body></html>"""
+LARGE_BOX = '<p style="font-size: 12pt">☐ No</p>'
+SMALL_BOX = '<p style="font-size: 10pt">☐ Not sure</p>'
+
+
+def test_a_drawn_line_written_again_gives_its_glyphs_the_widths_drawing_afresh_would() -> None:
+    """A glyph's width in the PDF (/W) is worked out at the size it is first drawn at."""
+    stylesheets = [default_renderer().stylesheet]
+    only_large, only_small = CHECKBOXES.format(LARGE_BOX), CHECKBOXES.format(SMALL_BOX)
+    # The premise: ☐ is a thousandth of an em wider at 10 pt than at 12 pt.
+    assert _box_width(only_small, stylesheets) == _box_width(only_large, stylesheets) + 1
+    drawing = Caches().drawing
+    for number, html in enumerate(
+        [
+            only_large,
+            only_small,
+            only_large,  # the 12 pt line again, after the 10 pt line was kept
+            CHECKBOXES.format(SMALL_BOX + LARGE_BOX),  # the font knows ☐ at 10 pt already
+            CHECKBOXES.format(LARGE_BOX + SMALL_BOX),
+            only_small,
+        ]
+    ):
+        hits = drawing.reuse.hits
+        reused = _installed(partial(_layout(html, stylesheets).write_pdf), drawing)
+        # From the third on, a ☐ line is written again (never the first line of a
+        # document: its fonts are new to the document).
+        assert drawing.reuse.hits - hits >= (1 if number >= 2 else 0)
+        assert reused == _layout(html, stylesheets).write_pdf(), number
+
+
+def _box_width(html: str, stylesheets: list[weasyprint.CSS]) -> int:
+    """The width ☐ has in the PDF's /W table."""
+    with pikepdf.open(io.BytesIO(_layout(html, stylesheets).write_pdf())) as pdf:
+        for font in pdf.pages[0].Resources.Font.values():
+            descendant = font.DescendantFonts[0]
+            to_unicode = font.ToUnicode.read_bytes().decode()
+            found = re.search(r"<([0-9a-f]{4})> <2610>", to_unicode, re.I)
+            if found:
+                glyph, widths = int(found[1], 16), list(descendant.W)
+                for first, values in zip(widths[::2], widths[1::2], strict=True):
+                    if int(first) <= glyph < int(first) + len(values):
+                        return int(values[glyph - int(first)])
+    raise AssertionError("☐ is not in the PDF")

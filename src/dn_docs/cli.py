@@ -508,3 +508,22 @@ def purge(out: Path, older_than: str) -> None:
         f"removed {summary.files} files and {summary.entries} manifest entries"
         f" ({summary.folders} empty batch folders) older than {older_than}"
     )
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder whose write access is checked.",
+)
+def doctor(out: Path) -> None:
+    """Check this installation: one line per check, exit status 1 if any has a problem."""
+    from .doctor import run_checks
+
+    checks = run_checks(out)
+    for check in checks:
+        click.echo(str(check))
+    if not all(check.ok for check in checks):
+        sys.exit(1)

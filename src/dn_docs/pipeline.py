@@ -103,11 +103,14 @@ def warm_up(languages: Iterable[str] = WARM_UP_LANGUAGES) -> None:
     Builds the warm renderer and renders the example consent and aftercare in each of
     ``languages``, so fonts, templates and WeasyPrint's own caches exist and the
     sections and lines those documents share with real ones are already laid out (see
-    :mod:`dn_docs.pdf.sections`); the examples are not sealed, but the sealing code is
+    :mod:`dn_docs.pdf.accel.sections`); the examples are not sealed, but the sealing code is
     loaded when a key is configured. Then it freezes everything built so far: the garbage
     collector stops scanning those objects after every render (about 8% of the time).
     It also collects the youngest objects less often (see :data:`GC_THRESHOLD`).
-    Once per process and set of languages; a forked child warms up again.
+    Once per process and set of languages; a forked child warms up again. The first
+    render of a process also decides whether the acceleration may be used (see
+    :mod:`dn_docs.pdf.accel.startup`): after an install or an upgrade, the first process
+    renders the self-test's examples both ways, here rather than in its first job.
     """
     _warm_up(os.getpid(), tuple(languages))
 

@@ -2,6 +2,12 @@
 
 All of it runs as WeasyPrint's ``finisher``, between drawing the pages and writing
 the file, so the PDF is written once: nothing is parsed back or written a second time.
+
+The faster writing (compression at :data:`COMPRESSION_LEVEL`, objects serialized once,
+the structure tree's own object stream) is part of every document, accelerated or not,
+so a warm render and a plain one give the same bytes. It follows pydyf's internals
+(:data:`WRITER_TARGETS`): with another pydyf it is left out and pydyf writes the file
+(see :mod:`.accel.startup`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Any
 
 import pydyf
 
-from . import objectstreams, subsets
+from . import objectstreams
+from .accel.adapter import Target
 from .fingerprint import text_fingerprint
 
 # pydyf compresses at zlib's level 9. On the large font files of CJK documents that
@@ -39,14 +46,36 @@ class EmbeddedFile:
 
 #: Given the fingerprint of the text drawn on each page, the file to embed.
 Sealer = Callable[[list[str]], EmbeddedFile]
+#: ``compress(data, level)``, or the same bytes made earlier (see :mod:`.accel.subsets`).
+Compressor = Callable[[bytes, int, Callable[[bytes, int], bytes]], bytes]
+
+#: What the faster writing calls or stands in for of pydyf's, per document.
+WRITER_TARGETS = (
+    objectstreams.TARGET,
+    Target(pydyf.PDF, "add_object", "pydyf.PDF.add_object", "(self, object_)"),
+    Target(pydyf, "_to_bytes", "pydyf._to_bytes", "(item)"),
+)
 
 
-def finisher(seal: Sealer | None, compress: bool) -> Callable[[Any, pydyf.PDF], None]:
+def _compress_now(data: bytes, level: int, compress: Callable[[bytes, int], bytes]) -> bytes:
+    return compress(data, level)
+
+
+def finisher(
+    seal: Sealer | None,
+    compress: bool,
+    faster: bool = True,
+    compressed: Compressor = _compress_now,
+) -> Callable[[Any, pydyf.PDF], None]:
+    """The finisher for one document; ``faster`` for the faster writing."""
+
     def finish(document: Any, pdf: pydyf.PDF) -> None:
         if seal is not None:
             _embed(pdf, seal(page_fingerprints(pdf)), compress)
+        if not faster:
+            return
         if compress:
-            _precompress(pdf)
+            _precompress(pdf, compressed)
             _compress_streams_added_while_writing(pdf)
             objectstreams.structure_apart(pdf)
         _serialize_once(pdf)
@@ -117,14 +146,14 @@ def _embed(pdf: pydyf.PDF, file: EmbeddedFile, compress: bool) -> None:
     pdf.catalog.setdefault("AF", pydyf.Array()).append(filespec.reference)
 
 
-def _precompress(pdf: pydyf.PDF) -> None:
+def _precompress(pdf: pydyf.PDF, compressed: Compressor) -> None:
     for item in pdf.objects:
         if isinstance(item, pydyf.Stream) and item.compress:
-            _compress(item)
+            _compress(item, compressed)
 
 
-def _compress(stream: pydyf.Stream) -> None:
-    stream.stream = [subsets.compressed(_stream_bytes(stream), COMPRESSION_LEVEL, zlib.compress)]
+def _compress(stream: pydyf.Stream, compressed: Compressor = _compress_now) -> None:
+    stream.stream = [compressed(_stream_bytes(stream), COMPRESSION_LEVEL, zlib.compress)]
     stream.extra["Filter"] = "/FlateDecode"
     stream.compress = False
 

@@ -18,6 +18,17 @@ from typing import Any, BinaryIO
 
 import pydyf
 
+from .accel.adapter import Target
+
+#: pydyf's writer, which :func:`structure_apart` writes the file as, but for the object
+#: streams.
+TARGET = Target(
+    pydyf.PDF,
+    "write",
+    "pydyf.PDF.write",
+    "(self, output, version=b'1.7', identifier=False, compress=False)",
+)
+
 
 def structure_apart(pdf: pydyf.PDF) -> None:
     """Write ``pdf`` with its structure elements in an object stream of their own.

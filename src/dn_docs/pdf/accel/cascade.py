@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -31,9 +30,9 @@ from xml.etree import ElementTree
 import tinycss2
 from weasyprint.css import StyleFor, get_child_text
 
+from .adapter import Replacement, Target
 from .generations import Generations, Reuse
-from .patching import swapped
-from .styles import KeptStyle, handed_out, kept_style_of
+from .styles import KeptStyle, SharedStyles, kept_style_of
 
 #: Section styles are kept in two generations of at most this many (see
 #: :mod:`.generations`); a clinic's week has about 200 distinct sections per layout
@@ -52,9 +51,12 @@ class _SectionStyles:
     styles: tuple[tuple[tuple[str | None, KeptStyle], ...], ...]
 
 
-reuse = Reuse()
-kept: Generations[_SectionStyles] = Generations(GENERATION_SECTION_STYLES)
-_original_init = StyleFor.__init__
+TARGET = Target(
+    StyleFor,
+    "__init__",
+    "weasyprint.css.StyleFor.__init__",
+    "(self, html, sheets, presentational_hints, font_config, target_collector)",
+)
 
 
 @cache
@@ -97,7 +99,10 @@ _MATCHER_SELECTORS = (
 class _Document:
     """What StyleFor reads of a document, with the known sections left out."""
 
-    def __init__(self, html: Any, style_for: StyleFor, context: Hashable) -> None:
+    def __init__(
+        self, cascade: SharedCascade, html: Any, style_for: StyleFor, context: Hashable
+    ) -> None:
+        self._cascade = cascade
         self.etree_element = html.etree_element
         self.base_url = html.base_url
         self.wrapper_element = self
@@ -134,15 +139,16 @@ class _Document:
             for ancestor in wrapper.ancestors
         )
         key = (self._context, unit, ancestors, id(parent))
-        known = kept.get(key)
+        cascade = self._cascade
+        known = cascade.kept.get(key)
         if known is None:
-            reuse.misses += 1
+            cascade.reuse.misses += 1
             self._missed.append((key, parent, wrapper.etree_element))
             return False
-        reuse.hits += 1
+        cascade.reuse.hits += 1
         for element, styles in zip(wrapper.etree_element.iter(), known.styles, strict=True):
             for pseudo_type, kept_style in styles:
-                computed[element, pseudo_type] = handed_out(kept_style)
+                computed[element, pseudo_type] = cascade.styles.handed_out(kept_style)
         return True
 
     def note_missed(self) -> None:
@@ -162,34 +168,42 @@ class _Document:
                 for entries in found
             )
             if sum(map(len, styles)) == sum(map(len, found)):
-                kept.put(key, _SectionStyles(parent, styles))
+                self._cascade.kept.put(key, _SectionStyles(parent, styles))
 
 
-@contextmanager
-def shared_cascade() -> Iterator[None]:
-    """Hand out the known styles of copied sections inside this block (not thread-safe).
+class SharedCascade:
+    """The styles of whole sections, handed out again (with :class:`.styles.SharedStyles`).
 
-    Only for stylesheets that pass :func:`independent_of_siblings`; the document's own
-    ``<style>`` is checked here.
+    Only for stylesheets that pass :func:`independent_of_siblings`; a document's own
+    ``<style>`` is checked for each document.
     """
 
-    def init(
-        self: StyleFor,
-        html: Any,
-        sheets: list[tuple[Any, str, Any]],
-        presentational_hints: bool,
-        font_config: Any,
-        target_collector: Any,
-    ) -> None:
-        copies = getattr(html, "copies", None)
-        inline = (get_child_text(style) for style in html.etree_element.iter("style"))
-        if not copies or not all(map(independent_of_siblings, inline)):
-            _original_init(self, html, sheets, presentational_hints, font_config, target_collector)
-            return
-        context = (_sheets_key(sheets), presentational_hints, font_config, html.base_url)
-        document = _Document(html, self, context)
-        _original_init(self, document, sheets, presentational_hints, font_config, target_collector)
-        document.note_missed()
+    def __init__(self, styles: SharedStyles) -> None:
+        self.styles = styles
+        self.reuse = Reuse()
+        self.kept: Generations[_SectionStyles] = Generations(GENERATION_SECTION_STYLES)
+        original = TARGET.original
 
-    with swapped(StyleFor, "__init__", init):
-        yield
+        def init(
+            style_for: StyleFor,
+            html: Any,
+            sheets: list[tuple[Any, str, Any]],
+            presentational_hints: bool,
+            font_config: Any,
+            target_collector: Any,
+        ) -> None:
+            copies = getattr(html, "copies", None)
+            inline = (get_child_text(style) for style in html.etree_element.iter("style"))
+            if not copies or not all(map(independent_of_siblings, inline)):
+                original(
+                    style_for, html, sheets, presentational_hints, font_config, target_collector
+                )
+                return
+            context = (_sheets_key(sheets), presentational_hints, font_config, html.base_url)
+            document = _Document(self, html, style_for, context)
+            original(
+                style_for, document, sheets, presentational_hints, font_config, target_collector
+            )
+            document.note_missed()
+
+        self.replacements = (Replacement(TARGET, init),)

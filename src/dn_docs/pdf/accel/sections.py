@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
@@ -39,9 +38,9 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
+from .adapter import Replacement, Target
 from .generations import Generations, Reuse
-from .linebreaks import font_config_serial
-from .patching import swapped
+from .linebreaks import FontConfigurations
 
 #: Section layouts are kept in two generations of at most this many (as lines are in
 #: :mod:`.linebreaks`): sections used again stay, the others go. A kept section holds
@@ -51,7 +50,15 @@ from .patching import swapped
 #: from a kept layout (72% with 400, at 30 MiB more).
 GENERATION_SECTIONS = 150
 
-BlockLevelLayout = Callable[..., tuple[Any, ...]]
+TARGET = Target(
+    block,
+    "block_level_layout",
+    "weasyprint.layout.block.block_level_layout",
+    "(context, box, bottom_space, skip_stack, containing_block, page_is_empty=True, "
+    "absolute_boxes=None, fixed_boxes=None, adjoining_margins=None, first_letter_style=None, "
+    "first_line_style=None, discard=False, max_lines=None)",
+)
+_original: Callable[..., tuple[Any, ...]] = TARGET.original
 
 
 @dataclass(frozen=True)
@@ -99,14 +106,6 @@ def placed(kept: KeptLayout, elements: Iterable[Any], start_y: float) -> tuple[A
         kept.collapsing_through,
         None,
     )
-
-
-reuse = Reuse()
-#: Of those, the parts of sections broken across pages.
-broken = Reuse()
-kept: Generations[KeptLayout] = Generations(GENERATION_SECTIONS)
-_original: BlockLevelLayout = block.block_level_layout
-_document_key: Hashable = None
 
 
 def _placeholders(box: Any) -> Iterator[Any]:
@@ -163,117 +162,117 @@ def asks_more_than_kept(
     )
 
 
-def _shared_block_level_layout(
-    context: Any,
-    box: Any,
-    bottom_space: float,
-    skip_stack: Any,
-    containing_block: Any,
-    page_is_empty: bool = True,
-    absolute_boxes: list[Any] | None = None,
-    fixed_boxes: list[Any] | None = None,
-    adjoining_margins: list[float] | None = None,
-    first_letter_style: Any = None,
-    first_line_style: Any = None,
-    discard: bool = False,
-    max_lines: int | None = None,
-) -> tuple[Any, ...]:
-    arguments = (
-        context,
-        box,
-        bottom_space,
-        skip_stack,
-        containing_block,
-        page_is_empty,
-        absolute_boxes,
-        fixed_boxes,
-        adjoining_margins,
-        first_letter_style,
-        first_line_style,
-        discard,
-        max_lines,
-    )
-    if (
-        box.element_tag != "section"
-        or type(box) is not boxes.BlockBox
-        # Not an anonymous box or a pseudo-element of the section's.
-        or not isinstance(box.style, ComputedStyle)
-        or box.style.pseudo_type is not None
-        or absolute_boxes is None
-        or fixed_boxes is None
-        or asks_more_than_kept(
-            context, box, first_letter_style, first_line_style, discard, max_lines
+class SharedSections:
+    """Section layouts kept between documents."""
+
+    def __init__(self, font_configs: FontConfigurations) -> None:
+        self.reuse = Reuse()
+        #: Of those, the parts of sections broken across pages.
+        self.broken = Reuse()
+        self.kept: Generations[KeptLayout] = Generations(GENERATION_SECTIONS)
+        #: What every section of the document being rendered inherits: the root
+        #: element's attributes (set for each render).
+        self.document_key: Hashable = None
+        self.font_configs = font_configs
+        self.replacements = (Replacement(TARGET, self.block_level_layout),)
+
+    def block_level_layout(
+        self,
+        context: Any,
+        box: Any,
+        bottom_space: float,
+        skip_stack: Any,
+        containing_block: Any,
+        page_is_empty: bool = True,
+        absolute_boxes: list[Any] | None = None,
+        fixed_boxes: list[Any] | None = None,
+        adjoining_margins: list[float] | None = None,
+        first_letter_style: Any = None,
+        first_line_style: Any = None,
+        discard: bool = False,
+        max_lines: int | None = None,
+    ) -> tuple[Any, ...]:
+        arguments = (
+            context,
+            box,
+            bottom_space,
+            skip_stack,
+            containing_block,
+            page_is_empty,
+            absolute_boxes,
+            fixed_boxes,
+            adjoining_margins,
+            first_letter_style,
+            first_line_style,
+            discard,
+            max_lines,
         )
-    ):
-        return _original(*arguments)
+        if (
+            box.element_tag != "section"
+            or type(box) is not boxes.BlockBox
+            # Not an anonymous box or a pseudo-element of the section's.
+            or not isinstance(box.style, ComputedStyle)
+            or box.style.pseudo_type is not None
+            or absolute_boxes is None
+            or fixed_boxes is None
+            or asks_more_than_kept(
+                context, box, first_letter_style, first_line_style, discard, max_lines
+            )
+        ):
+            return _original(*arguments)
 
-    start_y = box.position_y
-    room = context.page_bottom - bottom_space - start_y
-    truncates_margins = page_is_empty and context.current_page > 1
-    key = (
-        _document_key,
-        font_config_serial(context.font_config),
-        ElementTree.tostring(box.element, encoding="unicode"),
-        box.position_x,
-        containing_block.width,
-        tuple(adjoining_margins or ()),
-        page_is_empty,
-        truncates_margins,
-        truncates_margins and context.forced_break,
-        bottom_space,
-    )
-    # A section that fits whole fits wherever there is as much room; a broken one
-    # breaks in the same place only with the same room (and the same part before).
-    broken_key = (*key, _frozen_skip_stack(skip_stack), room)
-    layout = kept.get(key) if skip_stack is None else None
-    if layout is None or layout.extent > room:
-        layout = kept.get(broken_key)
-    if layout is not None and (layout.resume_at is not None or layout.extent <= room):
-        reuse.hits += 1
-        if layout.resume_at is not None or skip_stack is not None:
-            broken.hits += 1
-        # The same HTML: the elements pair up.
-        result = placed(layout, box.element.iter(), start_y)
-        absolute_boxes.extend(_placeholders(result[0]))
-        return result
-
-    reuse.misses += 1
-    counts = (len(absolute_boxes), len(fixed_boxes), len(context.excluded_shapes))
-    broken_out_of_flow = len(context.broken_out_of_flow)
-    result = _original(*arguments)
-    new_box, resume_at, *_ = result
-    if new_box is None:
-        return result
-    whole = skip_stack is None and resume_at is None
-    extent = new_box.position_y + new_box.margin_height() - start_y
-    added, inside = absolute_boxes[counts[0] :], list(_placeholders(new_box))
-    if (
-        (extent <= room or not whole)
-        # WeasyPrint passes one list for both at the page's root.
-        and (fixed_boxes is absolute_boxes or len(fixed_boxes) == counts[1])
-        and len(context.excluded_shapes) == counts[2]
-        and len(context.broken_out_of_flow) == broken_out_of_flow
-        # Only list markers waiting for the page to place them, as the copy recreates.
-        and len(added) == len(inside)
-        and all(a is b and not a._layout_done for a, b in zip(added, inside, strict=True))
-    ):
-        kept.put(
-            key if whole else broken_key, kept_layout(result, box.element.iter(), start_y, extent)
+        start_y = box.position_y
+        room = context.page_bottom - bottom_space - start_y
+        truncates_margins = page_is_empty and context.current_page > 1
+        key = (
+            self.document_key,
+            self.font_configs.serial(context.font_config),
+            ElementTree.tostring(box.element, encoding="unicode"),
+            box.position_x,
+            containing_block.width,
+            tuple(adjoining_margins or ()),
+            page_is_empty,
+            truncates_margins,
+            truncates_margins and context.forced_break,
+            bottom_space,
         )
-    return result
+        # A section that fits whole fits wherever there is as much room; a broken one
+        # breaks in the same place only with the same room (and the same part before).
+        broken_key = (*key, _frozen_skip_stack(skip_stack), room)
+        layout = self.kept.get(key) if skip_stack is None else None
+        if layout is None or layout.extent > room:
+            layout = self.kept.get(broken_key)
+        if layout is not None and (layout.resume_at is not None or layout.extent <= room):
+            self.reuse.hits += 1
+            if layout.resume_at is not None or skip_stack is not None:
+                self.broken.hits += 1
+            # The same HTML: the elements pair up.
+            result = placed(layout, box.element.iter(), start_y)
+            absolute_boxes.extend(_placeholders(result[0]))
+            return result
 
-
-@contextmanager
-def shared_section_layout(document_key: Hashable) -> Iterator[None]:
-    """Reuse section layouts inside this block (one render; not thread-safe).
-
-    ``document_key`` stands for what every section of the document inherits: the root
-    element's attributes.
-    """
-    global _document_key
-    _document_key = document_key
-    try:
-        with swapped(block, "block_level_layout", _shared_block_level_layout):
-            yield
-    finally:
-        _document_key = None
+        self.reuse.misses += 1
+        counts = (len(absolute_boxes), len(fixed_boxes), len(context.excluded_shapes))
+        broken_out_of_flow = len(context.broken_out_of_flow)
+        result = _original(*arguments)
+        new_box, resume_at, *_ = result
+        if new_box is None:
+            return result
+        whole = skip_stack is None and resume_at is None
+        extent = new_box.position_y + new_box.margin_height() - start_y
+        added, inside = absolute_boxes[counts[0] :], list(_placeholders(new_box))
+        if (
+            (extent <= room or not whole)
+            # WeasyPrint passes one list for both at the page's root.
+            and (fixed_boxes is absolute_boxes or len(fixed_boxes) == counts[1])
+            and len(context.excluded_shapes) == counts[2]
+            and len(context.broken_out_of_flow) == broken_out_of_flow
+            # Only list markers waiting for the page to place them, as the copy recreates.
+            and len(added) == len(inside)
+            and all(a is b and not a._layout_done for a, b in zip(added, inside, strict=True))
+        ):
+            self.kept.put(
+                key if whole else broken_key,
+                kept_layout(result, box.element.iter(), start_y, extent),
+            )
+        return result

@@ -11,18 +11,28 @@ width whatever the min-content width is, so the warm renderer does not compute i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from weasyprint.layout import absolute, inline, preferred
 from weasyprint.layout import float as floats
 
-from .patching import swapped
+from .adapter import Replacement, Target
 
-#: The modules that call ``shrink_to_fit`` by the name they imported.
-_CALLERS = (floats, inline, absolute)
-_original = preferred.shrink_to_fit
+#: The modules that call ``shrink_to_fit``, each by the name it imported.
+TARGETS = tuple(
+    Target(
+        module,
+        "shrink_to_fit",
+        "weasyprint.layout.preferred.shrink_to_fit",
+        "(context, box, available_content_width)",
+    )
+    for module in (floats, inline, absolute)
+)
+#: What :func:`shrink_to_fit` calls of WeasyPrint's own.
+USED = tuple(
+    Target(preferred, name, f"weasyprint.layout.preferred.{name}", "(context, box, outer=True)")
+    for name in ("max_content_width", "min_content_width")
+)
 
 
 def shrink_to_fit(context: Any, box: Any, available_content_width: float) -> float:
@@ -34,10 +44,5 @@ def shrink_to_fit(context: Any, box: Any, available_content_width: float) -> flo
     return min(max(minimum, available_content_width), maximum)
 
 
-@contextmanager
-def lazy_shrink_to_fit() -> Iterator[None]:
-    """Use :func:`shrink_to_fit` inside this block (one render; not thread-safe)."""
-    with ExitStack() as stack:
-        for module in _CALLERS:
-            stack.enter_context(swapped(module, "shrink_to_fit", shrink_to_fit))
-        yield
+#: Stateless: the same for every renderer.
+REPLACEMENTS = tuple(Replacement(target, shrink_to_fit) for target in TARGETS)

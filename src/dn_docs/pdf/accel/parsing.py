@@ -26,6 +26,7 @@ import cssselect2
 import tinyhtml5
 import weasyprint
 
+from .adapter import Target
 from .generations import Generations, Reuse
 
 #: Parsed sections are kept in two generations of at most this many (see
@@ -40,8 +41,15 @@ _EMPTY_MAIN = "<!DOCTYPE html><html><head></head><body><main>{}</main></body></h
 
 _ParsedSection = tuple[str | None, tuple[ElementTree.Element, ...]]
 
-reuse = Reuse()
-kept: Generations[_ParsedSection] = Generations(GENERATION_SECTIONS)
+#: What :class:`ParsedHTML` calls of WeasyPrint's own (it replaces nothing).
+TARGETS = (
+    Target(
+        weasyprint,
+        "_find_base_url",
+        "weasyprint._find_base_url",
+        "(html_document, fallback_base_url)",
+    ),
+)
 
 
 def parse_html(html: str) -> ElementTree.Element:
@@ -49,59 +57,65 @@ def parse_html(html: str) -> ElementTree.Element:
     return tinyhtml5.parse(html, namespace_html_elements=False)  # type: ignore[no-any-return]
 
 
-def _section(chunk: str) -> _ParsedSection:
-    parsed = kept.get(chunk)
-    if parsed is not None:
-        reuse.hits += 1
+class SectionParser:
+    """Sections parsed once and copied into each document that has them."""
+
+    def __init__(self) -> None:
+        self.reuse = Reuse()
+        self.kept: Generations[_ParsedSection] = Generations(GENERATION_SECTIONS)
+
+    def _section(self, chunk: str) -> _ParsedSection:
+        parsed = self.kept.get(chunk)
+        if parsed is not None:
+            self.reuse.hits += 1
+            return parsed
+        self.reuse.misses += 1
+        main = parse_html(_EMPTY_MAIN.format(chunk)).find("body/main")
+        assert main is not None
+        parsed = (main.text, tuple(main))
+        self.kept.put(chunk, parsed)
         return parsed
-    reuse.misses += 1
-    main = parse_html(_EMPTY_MAIN.format(chunk)).find("body/main")
-    assert main is not None
-    parsed = (main.text, tuple(main))
-    kept.put(chunk, parsed)
-    return parsed
 
+    def parse_sections(
+        self, html: str, copies: dict[ElementTree.Element, Hashable] | None = None
+    ) -> ElementTree.Element:
+        """The same tree as :func:`parse_html`, with each section parsed once.
 
-def parse_sections(
-    html: str, copies: dict[ElementTree.Element, Hashable] | None = None
-) -> ElementTree.Element:
-    """The same tree as :func:`parse_html`, with each section parsed once per process.
-
-    ``copies``, when given, learns each element copied from a parsed section: the same
-    key for the copies of the same parsed element, in any document.
-    """
-    marks = list(_MARK.finditer(html))
-    end = html.rfind(_MAIN_CLOSE)
-    if not marks or end < marks[-1].end():
-        return parse_html(html)
-    # Each section runs from its mark to the next one; the last one to </main>.
-    ends = [mark.start() for mark in marks[1:]] + [end]
-    chunks = [html[mark.end() : stop] for mark, stop in zip(marks, ends, strict=True)]
-    skeleton = html[: marks[0].start()] + "".join(mark[0] for mark in marks) + html[end:]
-    root = parse_html(skeleton)
-    main = root.find("body/main")
-    texts = [mark[1] for mark in marks]
-    places = [
-        index
-        for index, child in enumerate(main if main is not None else ())
-        # Comments (and processing instructions) have a function as their tag.
-        if not isinstance(child.tag, str) and child.text in texts
-    ]
-    if main is None or len(places) != len(chunks):
-        return parse_html(html)
-    chunk_after = dict(zip(places, chunks, strict=True))
-    children: list[ElementTree.Element] = []
-    for index, child in enumerate(main):
-        children.append(child)
-        if (chunk := chunk_after.get(index)) is not None:
-            child.tail, elements = _section(chunk)
-            for number, element in enumerate(elements):
-                copied = copy.deepcopy(element)
-                children.append(copied)
-                if copies is not None:
-                    copies[copied] = (chunk, number)
-    main[:] = children
-    return root
+        ``copies``, when given, learns each element copied from a parsed section: the same
+        key for the copies of the same parsed element, in any document.
+        """
+        marks = list(_MARK.finditer(html))
+        end = html.rfind(_MAIN_CLOSE)
+        if not marks or end < marks[-1].end():
+            return parse_html(html)
+        # Each section runs from its mark to the next one; the last one to </main>.
+        ends = [mark.start() for mark in marks[1:]] + [end]
+        chunks = [html[mark.end() : stop] for mark, stop in zip(marks, ends, strict=True)]
+        skeleton = html[: marks[0].start()] + "".join(mark[0] for mark in marks) + html[end:]
+        root = parse_html(skeleton)
+        main = root.find("body/main")
+        texts = [mark[1] for mark in marks]
+        places = [
+            index
+            for index, child in enumerate(main if main is not None else ())
+            # Comments (and processing instructions) have a function as their tag.
+            if not isinstance(child.tag, str) and child.text in texts
+        ]
+        if main is None or len(places) != len(chunks):
+            return parse_html(html)
+        chunk_after = dict(zip(places, chunks, strict=True))
+        children: list[ElementTree.Element] = []
+        for index, child in enumerate(main):
+            children.append(child)
+            if (chunk := chunk_after.get(index)) is not None:
+                child.tail, elements = self._section(chunk)
+                for number, element in enumerate(elements):
+                    copied = copy.deepcopy(element)
+                    children.append(copied)
+                    if copies is not None:
+                        copies[copied] = (chunk, number)
+        main[:] = children
+        return root
 
 
 class _Found(NamedTuple):

@@ -8,14 +8,11 @@ warm renderer's write pass the tuple is kept until a page is added.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pydyf
 
-from .patching import swapped
+from .adapter import Replacement, Target
 
-_original: property = pydyf.PDF.page_references
+TARGET = Target(pydyf.PDF, "page_references", "pydyf.PDF.page_references", "(self)")
 _KEPT = "_dn_docs_page_references"
 
 
@@ -24,13 +21,10 @@ def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
     count = len(pdf.pages["Kids"])
     kept: tuple[int, tuple[bytes, ...]] | None = vars(pdf).get(_KEPT)
     if kept is None or kept[0] != count:
-        kept = (count, _original.__get__(pdf))
+        kept = (count, TARGET.original.__get__(pdf))
         setattr(pdf, _KEPT, kept)
     return kept[1]
 
 
-@contextmanager
-def page_references_kept() -> Iterator[None]:
-    """Keep each PDF's page references inside this block (one write; not thread-safe)."""
-    with swapped(pydyf.PDF, "page_references", property(_page_references)):
-        yield
+#: Stateless: the same for every renderer.
+REPLACEMENTS = (Replacement(TARGET, property(_page_references)),)
