@@ -14,7 +14,16 @@ import dn_docs
 from dn_docs.pdf.diagnostics import LogCollector
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
+# The seed articles live in shared/seeds next to the clone, or next to the folder that
+# holds a worktree of it.
+SEEDS = next(
+    (
+        folder / "shared" / "seeds"
+        for folder in REPO.parents
+        if (folder / "shared" / "seeds").is_dir()
+    ),
+    REPO.parent / "shared" / "seeds",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from pypdf import PdfReader
@@ -13,6 +15,9 @@ from pypdf import PdfReader
 from dn_docs.batch.inputs import merge_defaults
 from dn_docs.compose.text import squash
 from dn_docs.examples import example_request
+
+#: The share of a sentence's letters that :meth:`Pdf.pages_with` needs to find.
+READ_BACK = 0.8
 
 
 def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> dict[str, Any]:
@@ -22,6 +27,29 @@ def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> d
     except KeyError:
         base = {**example_request("en", kind), "locale": locale}
     return merge_defaults(base, changes)
+
+
+def letters(text: str) -> str:
+    """Only the letters and digits of ``text``, without vowel signs and other marks.
+
+    Text extraction returns a right-to-left run's punctuation on the wrong side and may
+    move a Devanagari vowel sign before its consonant; the letters and digits come back
+    in order all the same.
+    """
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+#: Invisible characters inside a word (Persian and Indic joiners), which text extraction drops.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def words(text: str) -> list[str]:
+    """The :func:`letters` of each word of ``text`` (words end at spaces and punctuation)."""
+    spaced = "".join(
+        ch if unicodedata.category(ch)[0] in "LMN" else "" if ch in JOINERS else " " for ch in text
+    )
+    return [word for word in map(letters, spaced.split()) if word]
 
 
 @dataclass
@@ -39,6 +67,8 @@ class Pdf:
         self.data = data
         self.reader = PdfReader(io.BytesIO(data))
         self._page_texts: list[str] | None = None
+        self._page_letters: list[str] | None = None
+        self._page_words: list[set[str]] = []
 
     @property
     def pages(self) -> int:
@@ -67,6 +97,27 @@ class Pdf:
             for before, after in itertools.pairwise(pages)
             for cut in range(4, len(wanted) - 3)
         )
+
+    def pages_with(self, sentence: str) -> list[int]:
+        """The pages (from 0) that print ``sentence``, compared by :func:`letters`.
+
+        A page prints it when at least :data:`READ_BACK` of its letters read back in one
+        unbroken run (some Devanagari ligatures read back without one of their letters)
+        or as whole words (a right-to-left line reads back with its parts between
+        commas in the order they are drawn).
+        """
+        if self._page_letters is None:
+            self._page_letters = [letters(text) for text in self.page_texts()]
+            self._page_words = [set(words(text)) for text in self.page_texts()]
+        wanted, wanted_words = letters(sentence), words(sentence)
+        needed = READ_BACK * len(wanted)
+        found = []
+        for number, text in enumerate(self._page_letters):
+            run = SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match()
+            in_words = sum(len(w) for w in wanted_words if w in self._page_words[number])
+            if run.size >= needed or in_words >= needed:
+                found.append(number)
+        return found
 
     def fragments(self, page: int | None = None) -> Iterator[Fragment]:
         pages = self.reader.pages if page is None else [self.reader.pages[page]]

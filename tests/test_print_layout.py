@@ -1,0 +1,143 @@
+"""Signature pages and phone numbers print right in every language and edition.
+
+Read back from the PDFs: the consent statements and every signature block share one
+page, and a phone number is printed whole on one line, left to right, on every page.
+"""
+
+from __future__ import annotations
+
+import pytest
+import weasyprint
+from helpers import Pdf, make_request
+
+import dn_docs
+from dn_docs import locales
+from dn_docs.examples import example_request
+from dn_docs.pdf import default_renderer
+
+PHONE = "+1 207 555 0142"
+NAME_LENGTHS = (1, 40, 120)
+EDITIONS = {
+    "plain": {},
+    "large-print": {"large_print": True},
+    "bilingual": {"bilingual": True},
+}
+#: Messages that each appear in exactly one signature block.
+SIGNATURE_LABELS = (
+    "Patient's signature",
+    "Practitioner's signature",
+    "Witness's signature",
+    "Interpreter's signature",
+    "Guardian's signature",
+)
+#: The first and the last consent statement.
+STATEMENTS = (
+    "I have read this form, or it was read to me, in a language I understand.",
+    "I agree to have dry needling.",
+)
+
+
+def name_of_length(locale_id: str, length: int) -> str:
+    """The locale's example name, repeated or cut to ``length`` characters."""
+    name = example_request(locale_id)["patient"]["name"]
+    repeated = " ".join([name] * (length // len(name) + 1))
+    return repeated[:length].strip() or name[0]
+
+
+def sweep_request(locale_id: str, edition: str, length: int) -> dict:
+    clinic: dict = {"phone": PHONE}
+    if edition == "bilingual":
+        clinic["language"] = "es" if locale_id == "en" else "en"
+    return make_request(
+        locale_id,
+        patient={"name": name_of_length(locale_id, length)},
+        clinic=clinic,
+        options=EDITIONS[edition],
+    )
+
+
+def pages_printing(pdf: Pdf, languages: list[str], messages: tuple[str, ...]) -> set[int]:
+    return {
+        page
+        for language in languages
+        for message in messages
+        for page in pdf.pages_with(locales.load_translations(language).gettext(message))
+    }
+
+
+def signature_problems(pdf: Pdf, languages: list[str]) -> list[str]:
+    """Where a page holds a signature block but not the consent statements."""
+    statements = pages_printing(pdf, languages, STATEMENTS)
+    if len(statements) != 1:
+        return [f"the consent statements are on pages {sorted(statements)}"]
+    signatures = pages_printing(pdf, languages, SIGNATURE_LABELS)
+    if signatures != statements:
+        return [f"signature blocks on pages {sorted(signatures)}, statements on {statements}"]
+    return []
+
+
+def phone_problems(pdf: Pdf, phone: str) -> list[str]:
+    """Lines that hold the start or the end of ``phone`` without the whole number, in
+    order. (A line's text reads back in the order it is drawn, left to right.)"""
+    whole = phone.replace(" ", "")
+    head, tail = whole[:5], whole[-4:]
+    problems = []
+    for page, text in enumerate(pdf.page_texts(), start=1):
+        for line in text.splitlines():
+            flat = line.replace(" ", "")
+            if not flat.count(head) == flat.count(tail) == flat.count(whole):
+                problems.append(f"page {page}: {line.strip()[:80]!r}")
+    return problems
+
+
+def phones_printed(pdf: Pdf, phone: str) -> int:
+    return pdf.text.replace(" ", "").count(phone.replace(" ", ""))
+
+
+@pytest.mark.parametrize("edition", list(EDITIONS))
+@pytest.mark.parametrize("locale_id", sorted(locales.SUPPORTED))
+def test_signatures_share_the_statements_page_and_phone_numbers_stay_whole(
+    locale_id: str, edition: str
+) -> None:
+    problems = []
+    for length in NAME_LENGTHS:
+        data = sweep_request(locale_id, edition, length)
+        pdf = Pdf(dn_docs.render_pdf(data))
+        languages = [locale_id]
+        if edition == "bilingual":
+            languages.append(data["clinic"]["language"])
+        found = signature_problems(pdf, languages) + phone_problems(pdf, PHONE)
+        # In the header of every page, the facts table and the clinic's phone line.
+        if phones_printed(pdf, PHONE) < pdf.pages + 2:
+            found.append(f"the phone number is printed {phones_printed(pdf, PHONE)} times")
+        problems += [f"name of {length}: {problem}" for problem in found]
+    assert not problems, problems
+
+
+def _render_html(html: str) -> Pdf:
+    renderer = default_renderer()
+    return Pdf(
+        weasyprint.HTML(
+            string=html, base_url=renderer.base_url, url_fetcher=renderer.fetcher
+        ).write_pdf(stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
+    )
+
+
+@pytest.mark.parametrize("locale_id", ["ar", "en"])
+def test_the_checks_see_split_or_reversed_phone_numbers_and_lone_signature_blocks(
+    locale_id: str,
+) -> None:
+    data = sweep_request(locale_id, "plain", 40)
+    html = dn_docs.render_html(data)
+    assert not phone_problems(_render_html(html), PHONE)
+    # Without its left-to-right isolate and free to wrap, in boxes too narrow for it, a
+    # phone number breaks (and on a right-to-left page its groups run right to left).
+    loose = html.replace('<span class="phone">\u2066', '<span class="loose">').replace(
+        "</head>",
+        "<style>.loose { display: inline-block; width: 2.2em; } "
+        ".signatures { break-inside: auto; } .signature { break-before: page; }</style></head>",
+    )
+    broken = _render_html(loose)
+    assert phone_problems(broken, PHONE)
+    assert signature_problems(broken, [locale_id])
+    assert not signature_problems(_render_html(html), [locale_id])
