@@ -40,16 +40,10 @@ def letters(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
-#: Invisible characters inside a word (Persian and Indic joiners), which text extraction drops.
-JOINERS = frozenset("\u200c\u200d")
-
-
-def words(text: str) -> list[str]:
-    """The :func:`letters` of each word of ``text`` (words end at spaces and punctuation)."""
-    spaced = "".join(
-        ch if unicodedata.category(ch)[0] in "LMN" else "" if ch in JOINERS else " " for ch in text
-    )
-    return [word for word in map(letters, spaced.split()) if word]
+def clauses(text: str) -> list[str]:
+    """The :func:`letters` of each part of ``text`` between punctuation marks."""
+    split = "".join("\n" if unicodedata.category(ch)[0] == "P" else ch for ch in text)
+    return [part for part in map(letters, split.splitlines()) if part]
 
 
 @dataclass
@@ -68,7 +62,6 @@ class Pdf:
         self.reader = PdfReader(io.BytesIO(data))
         self._page_texts: list[str] | None = None
         self._page_letters: list[str] | None = None
-        self._page_words: list[set[str]] = []
 
     @property
     def pages(self) -> int:
@@ -103,19 +96,18 @@ class Pdf:
 
         A page prints it when at least :data:`READ_BACK` of its letters read back in one
         unbroken run (some Devanagari ligatures read back without one of their letters)
-        or as whole words (a right-to-left line reads back with its parts between
-        commas in the order they are drawn).
+        or in unbroken runs from one punctuation mark to the next (a right-to-left line
+        reads back with its parts between commas in the order they are drawn).
         """
         if self._page_letters is None:
             self._page_letters = [letters(text) for text in self.page_texts()]
-            self._page_words = [set(words(text)) for text in self.page_texts()]
-        wanted, wanted_words = letters(sentence), words(sentence)
+        wanted, parts = letters(sentence), clauses(sentence)
         needed = READ_BACK * len(wanted)
         found = []
         for number, text in enumerate(self._page_letters):
             run = SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match()
-            in_words = sum(len(w) for w in wanted_words if w in self._page_words[number])
-            if run.size >= needed or in_words >= needed:
+            in_parts = sum(len(part) for part in parts if part in text)
+            if run.size >= needed or in_parts >= needed:
                 found.append(number)
         return found
 

@@ -141,3 +141,19 @@ def test_the_checks_see_split_or_reversed_phone_numbers_and_lone_signature_block
     assert phone_problems(broken, PHONE)
     assert signature_problems(broken, [locale_id])
     assert not signature_problems(_render_html(html), [locale_id])
+
+
+@pytest.mark.parametrize("locale_id", ["ar", "he", "hi", "zh_Hant"])
+def test_phone_numbers_stay_whole_in_the_aftercare_and_the_language_help_notice(
+    locale_id: str,
+) -> None:
+    data = make_request(
+        locale_id,
+        kind="aftercare",
+        clinic={"phone": PHONE},
+        options={"language_assistance": True, "large_print": True},
+    )
+    pdf = Pdf(dn_docs.render_pdf(data))
+    assert not phone_problems(pdf, PHONE)
+    # Every page's header, the clinic's phone line and the notice in 18 languages.
+    assert phones_printed(pdf, PHONE) >= pdf.pages + 1 + len(locales.SUPPORTED)

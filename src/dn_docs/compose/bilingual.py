@@ -45,7 +45,7 @@ class BothLanguages:
         first = escape(self._text(self.locale_id, message, values))
         if self.second is None:
             return first
-        return first + Markup('<span class="also" lang="{}" dir="{}">{}</span>').format(
+        return first + Markup(' <span class="also" lang="{}" dir="{}">{}</span>').format(
             self.second.html_lang,
             self.second.direction,
             self._text(self.second.id, message, values),
