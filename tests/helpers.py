@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+import pikepdf
 from pypdf import PdfReader
 
 from dn_docs.batch.inputs import merge_defaults
@@ -40,10 +41,33 @@ def letters(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
-def clauses(text: str) -> list[str]:
-    """The :func:`letters` of each part of ``text`` between punctuation marks."""
-    split = "".join("\n" if unicodedata.category(ch)[0] == "P" else ch for ch in text)
-    return [part for part in map(letters, split.splitlines()) if part]
+#: Invisible characters inside a word (Persian and Indic joiners), which text extraction drops.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def words(text: str) -> list[str]:
+    """The :func:`letters` of each word of ``text`` (words end at spaces and punctuation)."""
+    spaced = "".join(
+        ch if unicodedata.category(ch)[0] in "LMN" else "" if ch in JOINERS else " " for ch in text
+    )
+    return [word for word in map(letters, spaced.split()) if word]
+
+
+@dataclass
+class Tagged:
+    """An element of a tagged PDF: its role, the pages it is drawn on, its elements."""
+
+    role: str
+    pages: set[int]
+    kids: list[Tagged]
+
+    def walk(self) -> Iterator[Tagged]:
+        yield self
+        for kid in self.kids:
+            yield from kid.walk()
+
+    def has(self, role: str) -> bool:
+        return any(element.role == role for element in self.walk())
 
 
 @dataclass
@@ -62,6 +86,7 @@ class Pdf:
         self.reader = PdfReader(io.BytesIO(data))
         self._page_texts: list[str] | None = None
         self._page_letters: list[str] | None = None
+        self._page_words: list[set[str]] = []
 
     @property
     def pages(self) -> int:
@@ -96,20 +121,59 @@ class Pdf:
 
         A page prints it when at least :data:`READ_BACK` of its letters read back in one
         unbroken run (some Devanagari ligatures read back without one of their letters)
-        or in unbroken runs from one punctuation mark to the next (a right-to-left line
-        reads back with its parts between commas in the order they are drawn).
+        or as whole words of the page (a right-to-left line reads back with its parts
+        between commas in the order they are drawn, and wraps split those parts).
         """
         if self._page_letters is None:
             self._page_letters = [letters(text) for text in self.page_texts()]
-        wanted, parts = letters(sentence), clauses(sentence)
+            self._page_words = [set(words(text)) for text in self.page_texts()]
+        wanted, wanted_words = letters(sentence), words(sentence)
         needed = READ_BACK * len(wanted)
         found = []
         for number, text in enumerate(self._page_letters):
             run = SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match()
-            in_parts = sum(len(part) for part in parts if part in text)
-            if run.size >= needed or in_parts >= needed:
+            in_words = sum(len(w) for w in wanted_words if w in self._page_words[number])
+            if run.size >= needed or in_words >= needed:
                 found.append(number)
         return found
+
+    def signature_pages(self) -> tuple[set[int], list[set[int]]]:
+        """The pages of a consent's statements and of each of its signature blocks, read
+        from the tagged structure whatever the script: the blocks holding a table of
+        their own (the signature lines), and the list before them (the statements)."""
+        elements = list(self.structure().walk())
+        blocks = [
+            number
+            for number, element in enumerate(elements)
+            if element.role == "/Div" and any(kid.role == "/Table" for kid in element.kids)
+        ]
+        assert blocks, "no signature blocks"
+        lists = [n for n, element in enumerate(elements[: blocks[0]]) if element.role == "/L"]
+        assert lists, "no consent statements before the signature blocks"
+        return elements[lists[-1]].pages, [elements[number].pages for number in blocks]
+
+    def structure(self) -> Tagged:
+        """The PDF's tagged structure (headings, lists, tables, …), with the pages each
+        element is drawn on."""
+        with pikepdf.open(io.BytesIO(self.data)) as pdf:
+            numbers = {page.objgen: number for number, page in enumerate(pdf.pages)}
+
+            def read(element: Any) -> Tagged | None:
+                if not isinstance(element, pikepdf.Dictionary):
+                    return None
+                kids = element.get("/K")
+                children = [
+                    read(kid) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
+                ]
+                tagged = [child for child in children if child is not None]
+                pages = {numbers[element.Pg.objgen]} if "/Pg" in element else set()
+                for child in tagged:
+                    pages |= child.pages
+                return Tagged(str(element.get("/S", "")), pages, tagged)
+
+            root = read(pdf.Root.StructTreeRoot)
+            assert root is not None, "no tagged structure"
+            return root
 
     def fragments(self, page: int | None = None) -> Iterator[Fragment]:
         pages = self.reader.pages if page is None else [self.reader.pages[page]]
