@@ -137,20 +137,21 @@ class Pdf:
                 found.append(number)
         return found
 
-    def signature_pages(self) -> tuple[set[int], list[set[int]]]:
-        """The pages of a consent's statements and of each of its signature blocks, read
-        from the tagged structure whatever the script: the blocks holding a table of
-        their own (the signature lines), and the list before them (the statements)."""
-        elements = list(self.structure().walk())
-        blocks = [
-            number
-            for number, element in enumerate(elements)
-            if element.role == "/Div" and any(kid.role == "/Table" for kid in element.kids)
-        ]
-        assert blocks, "no signature blocks"
-        lists = [n for n, element in enumerate(elements[: blocks[0]]) if element.role == "/L"]
-        assert lists, "no consent statements before the signature blocks"
-        return elements[lists[-1]].pages, [elements[number].pages for number in blocks]
+    def signature_pages(self) -> list[tuple[set[int], set[int]]]:
+        """For each signature block of a consent, the pages of the consent statements it
+        signs under and its own pages. Read from the tagged structure, whatever the
+        script: a block holds a table of its own (the signature lines); its statements
+        are the list before it."""
+        pairs: list[tuple[set[int], set[int]]] = []
+        statements: set[int] | None = None
+        for element in self.structure().walk():
+            if element.role == "/L":
+                statements = element.pages
+            elif element.role == "/Div" and any(kid.role == "/Table" for kid in element.kids):
+                assert statements is not None, "a signature block before any consent statements"
+                pairs.append((statements, element.pages))
+        assert pairs, "no signature blocks"
+        return pairs
 
     def structure(self) -> Tagged:
         """The PDF's tagged structure (headings, lists, tables, …), with the pages each

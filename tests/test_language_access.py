@@ -199,7 +199,7 @@ def test_bilingual_consent_prints_both_languages_section_by_section(locale_id: s
     # What is filled in and signed is printed once, each text in both languages.
     assert html.count('<section class="signatures">') == 1
     assert html.count('<section class="screening">') == 1
-    (signature_page,) = pdf.signature_pages()[0]
+    ((signature_page,), _) = pdf.signature_pages()[0]
     for message in BILINGUAL_ON_THE_SIGNATURE_PAGE:
         for text in (translated(message), message):
             assert signature_page in pdf.pages_with(text), (locale_id, text)

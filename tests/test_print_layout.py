@@ -6,12 +6,16 @@ page, and a phone number is printed whole on one line, left to right, on every p
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 import weasyprint
 from helpers import Pdf, make_request
 
 import dn_docs
 from dn_docs import locales
+from dn_docs.batch.inputs import merge_defaults
 from dn_docs.examples import example_request
 from dn_docs.pdf import default_renderer
 
@@ -31,27 +35,31 @@ def name_of_length(locale_id: str, length: int) -> str:
     return repeated[:length].strip() or name[0]
 
 
-def sweep_request(locale_id: str, edition: str, length: int) -> dict:
+def sweep_request(locale_id: str, edition: str, length: int, **extra: Any) -> dict:
+    """A consent of the sweep; ``extra`` adds request fields (a minor's birth date, …)."""
     clinic: dict = {"phone": PHONE}
     if edition == "bilingual":
         clinic["language"] = "es" if locale_id == "en" else "en"
-    return make_request(
+    data = make_request(
         locale_id,
         patient={"name": name_of_length(locale_id, length)},
         clinic=clinic,
         options=EDITIONS[edition],
     )
+    return merge_defaults(data, extra)
 
 
 def signature_problems(pdf: Pdf) -> list[str]:
     """Where a page holds a signature block but not the consent statements."""
-    statements, blocks = pdf.signature_pages()
-    if len(statements) != 1:
-        return [f"the consent statements are on pages {sorted(statements)}"]
-    apart = [sorted(pages) for pages in blocks if pages != statements]
-    if apart or len(blocks) < 3:
-        return [f"signature blocks on pages {apart} of {len(blocks)}, statements on {statements}"]
-    return []
+    pairs = pdf.signature_pages()
+    problems = [
+        f"a signature block on pages {sorted(block)}, its statements on {sorted(statements)}"
+        for statements, block in pairs
+        if len(statements) != 1 or block != statements
+    ]
+    if len(pairs) < 3:
+        problems.append(f"only {len(pairs)} signature blocks")
+    return problems
 
 
 def phone_problems(pdf: Pdf, phone: str) -> list[str]:
@@ -87,6 +95,34 @@ def test_signatures_share_the_statements_page_and_phone_numbers_stay_whole(
             found.append(f"the phone number is printed {phones_printed(pdf, PHONE)} times")
         problems += [f"name of {length}: {problem}" for problem in found]
     assert not problems, problems
+
+
+def born_years_ago(years: int) -> str:
+    session = dt.date.today() + dt.timedelta(days=1)  # the example session date
+    return session.replace(year=session.year - years).isoformat()
+
+
+@pytest.mark.parametrize("locale_id", sorted(locales.SUPPORTED))
+def test_a_minors_consent_and_a_large_print_bilingual_one_sign_under_the_statements(
+    locale_id: str,
+) -> None:
+    """More blocks than one page holds: the practitioner, witness and interpreter sign on a
+    page of their own, under the statements printed again."""
+    minor = {"patient": {"date_of_birth": born_years_ago(16)}, "clinic": {"country": "US"}}
+    requests = [
+        merge_defaults(sweep_request(locale_id, "large-print", 120), minor),
+        merge_defaults(sweep_request(locale_id, "bilingual", 120), minor),
+        merge_defaults(
+            sweep_request(locale_id, "bilingual", 40), {"options": {"large_print": True}}
+        ),
+    ]
+    for data in requests:
+        pdf = Pdf(dn_docs.render_pdf(data))
+        assert not signature_problems(pdf), (data["options"], signature_problems(pdf))
+        pairs = pdf.signature_pages()
+        # Two pages of signatures, each with its own copy of the statements.
+        statements = {min(statement_pages) for statement_pages, _ in pairs}
+        assert len(statements) == 2 and len(pairs) >= 4, pairs
 
 
 def _render_html(html: str) -> Pdf:
