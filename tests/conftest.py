@@ -27,7 +27,16 @@ from dn_docs.signing.settings import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
+# The seed articles live in shared/seeds next to the clone, or next to the folder that
+# holds a worktree of it.
+SEEDS = next(
+    (
+        folder / "shared" / "seeds"
+        for folder in REPO.parents
+        if (folder / "shared" / "seeds").is_dir()
+    ),
+    REPO.parent / "shared" / "seeds",
+)
 
 _CACHE = "DN_DOCS_CACHE_DIR"
 

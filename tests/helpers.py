@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 import pikepdf
@@ -16,6 +18,9 @@ from dn_docs.batch.inputs import merge_defaults
 from dn_docs.compose.text import squash
 from dn_docs.examples import example_request
 
+#: The share of a sentence's letters that :meth:`Pdf.pages_with` needs to find.
+READ_BACK = 0.8
+
 
 def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> dict[str, Any]:
     """An example request; a ``locale`` without an example profile keeps the English one."""
@@ -24,6 +29,46 @@ def make_request(locale: str = "en", kind: str = "consent", **changes: Any) -> d
     except KeyError:
         base = {**example_request("en", kind), "locale": locale}
     return merge_defaults(base, changes)
+
+
+def letters(text: str) -> str:
+    """Only the letters and digits of ``text``, without vowel signs and other marks.
+
+    Text extraction returns a right-to-left run's punctuation on the wrong side and may
+    move a Devanagari vowel sign before its consonant; the letters and digits come back
+    in order all the same.
+    """
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+#: Invisible characters inside a word (Persian and Indic joiners), which text extraction drops.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def words(text: str) -> list[str]:
+    """The :func:`letters` of each word of ``text`` (words end at spaces and punctuation)."""
+    spaced = "".join(
+        ch if unicodedata.category(ch)[0] in "LMN" else "" if ch in JOINERS else " " for ch in text
+    )
+    return [word for word in map(letters, spaced.split()) if word]
+
+
+@dataclass
+class Tagged:
+    """An element of a tagged PDF: its role, the pages it is drawn on, its elements."""
+
+    role: str
+    pages: set[int]
+    kids: list[Tagged]
+
+    def walk(self) -> Iterator[Tagged]:
+        yield self
+        for kid in self.kids:
+            yield from kid.walk()
+
+    def has(self, role: str) -> bool:
+        return any(element.role == role for element in self.walk())
 
 
 @dataclass
@@ -41,6 +86,8 @@ class Pdf:
         self.data = data
         self.reader = PdfReader(io.BytesIO(data))
         self._page_texts: list[str] | None = None
+        self._page_letters: list[str] | None = None
+        self._page_words: list[set[str]] = []
 
     @property
     def pages(self) -> int:
@@ -69,6 +116,66 @@ class Pdf:
             for before, after in itertools.pairwise(pages)
             for cut in range(4, len(wanted) - 3)
         )
+
+    def pages_with(self, sentence: str) -> list[int]:
+        """The pages (from 0) that print ``sentence``, compared by :func:`letters`.
+
+        A page prints it when at least :data:`READ_BACK` of its letters read back in one
+        unbroken run (some Devanagari ligatures read back without one of their letters)
+        or as whole words of the page (a right-to-left line reads back with its parts
+        between commas in the order they are drawn, and wraps split those parts).
+        """
+        if self._page_letters is None:
+            self._page_letters = [letters(text) for text in self.page_texts()]
+            self._page_words = [set(words(text)) for text in self.page_texts()]
+        wanted, wanted_words = letters(sentence), words(sentence)
+        needed = READ_BACK * len(wanted)
+        found = []
+        for number, text in enumerate(self._page_letters):
+            run = SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match()
+            in_words = sum(len(w) for w in wanted_words if w in self._page_words[number])
+            if run.size >= needed or in_words >= needed:
+                found.append(number)
+        return found
+
+    def signature_pages(self) -> list[tuple[set[int], set[int]]]:
+        """For each signature block of a consent, the pages of the consent statements it
+        signs under and its own pages. Read from the tagged structure, whatever the
+        script: a block holds a table of its own (the signature lines); its statements
+        are the list before it."""
+        pairs: list[tuple[set[int], set[int]]] = []
+        statements: set[int] | None = None
+        for element in self.structure().walk():
+            if element.role == "/L":
+                statements = element.pages
+            elif element.role == "/Div" and any(kid.role == "/Table" for kid in element.kids):
+                assert statements is not None, "a signature block before any consent statements"
+                pairs.append((statements, element.pages))
+        assert pairs, "no signature blocks"
+        return pairs
+
+    def structure(self) -> Tagged:
+        """The PDF's tagged structure (headings, lists, tables, …), with the pages each
+        element is drawn on."""
+        with pikepdf.open(io.BytesIO(self.data)) as pdf:
+            numbers = {page.objgen: number for number, page in enumerate(pdf.pages)}
+
+            def read(element: Any) -> Tagged | None:
+                if not isinstance(element, pikepdf.Dictionary):
+                    return None
+                kids = element.get("/K")
+                children = [
+                    read(kid) for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
+                ]
+                tagged = [child for child in children if child is not None]
+                pages = {numbers[element.Pg.objgen]} if "/Pg" in element else set()
+                for child in tagged:
+                    pages |= child.pages
+                return Tagged(str(element.get("/S", "")), pages, tagged)
+
+            root = read(pdf.Root.StructTreeRoot)
+            assert root is not None, "no tagged structure"
+            return root
 
     def fragments(self, page: int | None = None) -> Iterator[Fragment]:
         pages = self.reader.pages if page is None else [self.reader.pages[page]]

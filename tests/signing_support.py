@@ -31,7 +31,7 @@ TESTS = Path(__file__).resolve().parent
 PYHANKO = str(Path(sys.executable).with_name("pyhanko"))
 
 #: The precaution a patient on blood thinners gets (catalog item precaution.blood_thinners).
-PRECAUTION = "You take medicine that thins the blood."
+PRECAUTION = "Taking medicine that thins the blood (a blood thinner)"
 FAKE_NAME = "Someone Else"
 
 

@@ -52,7 +52,11 @@ def test_demo_renders_both_kinds_in_every_locale(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     files = sorted((tmp_path / "demo").glob("*.pdf"))
-    assert len(files) == 2 * len(locales.SUPPORTED) + 3
+    # The special editions: bilingual, large print, language help, answered at the desk.
+    assert len(files) == 2 * len(locales.SUPPORTED) + 4
+    desk = Pdf(files[-1].read_bytes())
+    assert desk.contains("Do any of these apply to you? Tick Yes or No for each one.")
+    assert desk.contains("up to 6 sessions")
     names = " ".join(f.name for f in files)
     assert "-bilingual" in names and "-large-print" in names and "-language-assistance" in names
     seen = set()

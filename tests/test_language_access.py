@@ -11,10 +11,12 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from helpers import Pdf, make_request, squash
+from markupsafe import escape
 
 import dn_docs
 from dn_docs import RequestError, catalogs, locales, parse_request, resources
 from dn_docs.cli import main
+from dn_docs.compose import translation_note
 from dn_docs.content import ITEMS
 from dn_docs.content.readability import OVERALL_LIMIT, SECTION_LIMIT, scores
 
@@ -142,11 +144,27 @@ def test_extraction_is_current() -> None:
     assert catalogs.extraction_is_current() == []
 
 
-def test_footer_prints_the_translation_version() -> None:
+def test_footer_names_the_translation_version_and_its_review_in_plain_words() -> None:
     pdf = Pdf(dn_docs.render_pdf(make_request("es")))
-    assert squash(locales.catalog_version("es")) in squash(pdf.text)
-    assert locales.catalog_version("es").startswith("es-")
-    assert "draft" in locales.catalog_header("es")["review-status"]
+    version = locales.catalog_version("es")
+    assert version.startswith("es-") and "draft" in locales.catalog_header("es")["review-status"]
+    stamp = f"Traducción {version}: borrador, aún no revisado por un traductor médico"
+    assert all(squash(stamp) in squash(text) for text in pdf.page_texts())
+    english = Pdf(dn_docs.render_pdf(make_request("en")))
+    assert squash("Original English text, not a translation") in squash(english.page_texts()[0])
+    assert "Translation source" not in english.text
+
+
+def test_a_reviewed_catalog_is_stamped_as_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    header = dict(locales.catalog_header("de"))
+    assert translation_note("de").endswith("noch nicht von einer medizinischen "
+                                           "Übersetzungsfachkraft geprüft")  # fmt: skip
+    header["review-status"] = "reviewed by a qualified medical translator, 2026-12-01"
+    monkeypatch.setattr(locales, "catalog_header", lambda locale_id: header)
+    assert translation_note("de") == (
+        f"Übersetzung {header['translation-version']}: von einer medizinischen "
+        "Übersetzungsfachkraft geprüft"
+    )
 
 
 # Editions ---------------------------------------------------------------------------
@@ -178,9 +196,15 @@ def test_bilingual_consent_prints_both_languages_section_by_section(locale_id: s
         # Section by section: the English follows its translation, not a whole document later.
         assert 0 < html.index(english) - html.index(translated(english)) < 6000
     assert html.count('class="second-language" lang="en" dir="ltr"') >= 6
-    assert (
-        html.count("Patient's signature") == 0
-    )  # signatures appear once, in the patient's language
+    # What is filled in and signed is printed once, each text in both languages.
+    assert html.count('<section class="signatures">') == 1
+    assert html.count('<section class="screening">') == 1
+    ((signature_page,), _) = pdf.signature_pages()[0]
+    for message in BILINGUAL_ON_THE_SIGNATURE_PAGE:
+        for text in (translated(message), message):
+            assert signature_page in pdf.pages_with(text), (locale_id, text)
+        # The clinic's language right after the patient's.
+        assert html.index(escape(message)) - html.index(escape(translated(message))) < 400
     single = Pdf(
         dn_docs.render_pdf(
             make_request(
@@ -192,6 +216,22 @@ def test_bilingual_consent_prints_both_languages_section_by_section(locale_id: s
     )
     assert single.pages < pdf.pages <= 2 * single.pages + 1
     assert pdf.lang == locale_id.replace("_", "-")
+
+
+#: The consent statements and the signature labels.
+BILINGUAL_ON_THE_SIGNATURE_PAGE = (
+    "Your consent",
+    "I have read this form, or it was read to me, in a language I understand.",
+    "I was able to ask questions, and my questions were answered.",
+    "I know that I can change my mind and stop at any time, and that this will not affect "
+    "my other care.",
+    "I agree to have dry needling.",
+    "Patient's signature",
+    "Practitioner's signature",
+    "Witness's signature",
+    "Interpreter's signature",
+    "Printed name",
+)
 
 
 def test_bilingual_with_the_same_language_is_one_language() -> None:
@@ -214,6 +254,24 @@ def test_large_print_aftercare_is_readable_and_not_too_long() -> None:
     share = large_chars / sum(len(f.text) for f in fragments)
     assert share >= 0.97, f"only {share:.0%} of the body text is at 16 pt or more"
     assert normal.pages < large.pages <= 2 * normal.pages + 1
+
+
+def _furniture_sizes(pdf: Pdf) -> dict[str, float]:
+    """The size in points of the running header, footer stamp and page number on page 1."""
+    sizes: dict[str, float] = {}
+    for fragment in pdf.fragments(0):
+        for part, marker in (("header", "Riverside"), ("stamp", "Content"), ("page", "Page 1")):
+            if marker in fragment.text:
+                sizes[part] = fragment.size * 0.75
+    return sizes
+
+
+def test_large_print_enlarges_the_running_header_and_footer() -> None:
+    normal = _furniture_sizes(Pdf(dn_docs.render_pdf(make_request())))
+    large = _furniture_sizes(Pdf(dn_docs.render_pdf(make_request(options={"large_print": True}))))
+    assert set(normal) == set(large) == {"header", "stamp", "page"}
+    assert large["header"] >= 13.9 and large["stamp"] >= 11.9 and large["page"] >= 11.9
+    assert all(large[part] > normal[part] * 1.5 for part in normal)
 
 
 def test_language_help_notice_in_every_language_and_script() -> None:

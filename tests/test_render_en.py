@@ -61,7 +61,7 @@ def test_neck_and_upper_back_state_the_collapsed_lung_risk_prominently(render) -
     pdf = render(session={"areas": ["neck", "upper_back"]})
     first_page = squash(pdf.page_texts()[0])
     assert squash("Important: risk of a collapsed lung") in first_page
-    assert squash("A collapsed lung (the medical word is pneumothorax).") in first_page
+    assert squash("A collapsed lung. Doctors call this a pneumothorax.") in first_page
     callout = [f for f in pdf.fragments(page=0) if "collapsed lung" in f.text]
     assert any("Bold" in f.font for f in callout), "the warning is not in bold"
     assert pdf.contains("The neck and upper back have many nerves close together")
@@ -72,15 +72,20 @@ def test_gluteal_sciatica_names_the_sciatic_nerve_and_the_evidence(render) -> No
     assert pdf.contains("The sciatic nerve, a large nerve to the leg")
     assert pdf.contains("Dry needling treats muscles. It does not repair damaged nerves.")
     assert pdf.contains("not a replacement for it")
-    assert not pdf.contains("collapsed lung")
+    # Away from the torso the risk is listed, but not in a box at the top.
+    assert pdf.contains("A collapsed lung. Doctors call this a pneumothorax.")
+    assert not pdf.contains("Important: risk of a collapsed lung")
 
 
 def test_pregnant_patient_on_blood_thinners_gets_both_precautions(render) -> None:
     pdf = render(screening={"pregnant": True, "blood_thinners": True})
     assert pdf.contains("Precautions discussed")
-    assert pdf.contains("You are pregnant.")
-    assert pdf.contains("You take medicine that thins the blood.")
-    assert squash(pdf.text).count(squash("Practitioner's initials")) == 2
+    text = squash(pdf.text)
+    # Listed with the other four among the health questions, and again to be initialled.
+    assert text.count(squash("Being pregnant")) == 2
+    assert text.count(squash("Taking medicine that thins the blood (a blood thinner)")) == 2
+    assert text.count(squash("A bleeding disorder, which makes you bleed more easily")) == 1
+    assert text.count(squash("Practitioner's initials")) == 2
 
 
 def test_local_infection_refuses_the_consent() -> None:
@@ -88,14 +93,35 @@ def test_local_infection_refuses_the_consent() -> None:
         dn_docs.render_pdf(make_request(screening={"local_infection": True}))
 
 
-def test_sixteen_year_old_gets_a_guardian_block(render) -> None:
+GUARDIAN = "I am the patient's parent or legal guardian and I agree on their behalf."
+MINOR = "Dry needling was explained to me in a way I understand, and I agree to have it."
+
+
+def _sixteen() -> str:
     session = dt.date.today() + dt.timedelta(days=1)
-    born = session - dt.timedelta(days=16 * 365 + 10)
-    pdf = render(patient={"date_of_birth": born.isoformat()})
-    assert pdf.contains("Parent or legal guardian")
+    return (session - dt.timedelta(days=16 * 365 + 10)).isoformat()
+
+
+def test_a_us_sixteen_year_old_has_guardian_and_minor_lines(render) -> None:
+    pdf = render(patient={"date_of_birth": _sixteen()}, clinic={"country": "US"})
+    assert pdf.contains("The patient is under 18. " + GUARDIAN)
     assert pdf.contains("Guardian's signature")
+    assert pdf.contains(MINOR)
+    assert pdf.contains("Patient's signature")
     adult = render()
-    assert not adult.contains("Parent or legal guardian")
+    assert not adult.contains(GUARDIAN) and not adult.contains(MINOR)
+
+
+def test_a_gb_sixteen_year_old_signs_for_themself(render) -> None:
+    pdf = render(patient={"date_of_birth": _sixteen()}, clinic={"country": "GB"})
+    assert pdf.contains("Patient's signature")
+    assert not pdf.contains("Guardian's signature")
+    assert not pdf.contains(GUARDIAN) and not pdf.contains(MINOR)
+    # A clinic that keeps 18 gets the guardian's block back.
+    kept = render(
+        patient={"date_of_birth": _sixteen()}, clinic={"country": "GB", "guardian_age": 18}
+    )
+    assert kept.contains("The patient is under 18. " + GUARDIAN) and kept.contains(MINOR)
 
 
 def test_signature_lines_for_patient_practitioner_and_witness(render) -> None:
@@ -128,7 +154,8 @@ def test_header_and_footer_on_every_page(render) -> None:
         assert squash(f"Page {number} of {pdf.pages}") in flat
         assert (
             squash(f"Content {dn_docs.CATALOG_VERSION}") in flat
-            and squash("Translation source") in flat
+            and squash("Original English text, not a translation") in flat
+            and squash("Translation source") not in flat
         )
 
 

@@ -30,7 +30,12 @@ BAD_REQUESTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("missing kind", _without("kind"), "kind", "is required"),
     ("missing patient name", _without("patient.name"), "patient.name", "is required"),
     ("missing clinic phone", _without("clinic.phone"), "clinic.phone", "is required"),
-    ("missing screening on consent", _without("screening"), "screening", "required for a consent"),
+    (
+        "partial screening",
+        _without("screening.pregnant"),
+        "screening.pregnant",
+        "is required",
+    ),
     ("unknown kind", make_request(kind="waiver"), "kind", "must be one of"),
     ("name of wrong type", make_request(patient={"name": 42}), "patient.name", "must be text"),
     (
@@ -120,6 +125,45 @@ BAD_REQUESTS: list[tuple[str, dict[str, Any], str, str]] = [
         "session.next_appointment",
         "before the session",
     ),
+    ("empty course", make_request(session={"scope": {}}), "session.scope", "until"),
+    (
+        "course of no sessions",
+        make_request(session={"scope": {"sessions": 0}}),
+        "session.scope.sessions",
+        "greater than or equal to 1",
+    ),
+    (
+        "course sessions as yes",
+        make_request(session={"scope": {"sessions": True}}),
+        "session.scope.sessions",
+        "number of sessions",
+    ),
+    (
+        "course ending before the session",
+        make_request(session={"scope": {"until": "2001-01-01"}}),
+        "session.scope.until",
+        "before the session date",
+    ),
+    (
+        "course over two years",
+        make_request(
+            session={"scope": {"until": (TODAY.replace(year=TODAY.year + 5)).isoformat()}}
+        ),
+        "session.scope.until",
+        "more than 2 years",
+    ),
+    (
+        "guardian age of 5",
+        make_request(clinic={"guardian_age": 5}),
+        "clinic.guardian_age",
+        "greater than or equal to 12",
+    ),
+    (
+        "training of 300 characters",
+        make_request(practitioner={"dry_needling_training": "x" * 300}),
+        "practitioner.dry_needling_training",
+        "too long",
+    ),
     (
         "age over 130",
         make_request(patient={"date_of_birth": "1850-01-01"}),
@@ -205,10 +249,27 @@ def test_request_round_trips_through_json() -> None:
     ]
 
 
-def test_aftercare_needs_no_screening() -> None:
-    data = _without("screening")
-    data["kind"] = "aftercare"
-    assert parse_request(data).screening is None
+def test_no_document_needs_the_screening_answers() -> None:
+    for kind in ("consent", "aftercare"):
+        data = _without("screening")
+        data["kind"] = kind
+        assert parse_request(data).screening is None
+
+
+def test_a_course_of_treatment_a_guardian_age_and_the_training_are_read() -> None:
+    until = (TODAY + dt.timedelta(days=60)).isoformat()
+    request = parse_request(
+        make_request(
+            session={"scope": {"sessions": "6", "until": until}},
+            clinic={"guardian_age": 16},
+            practitioner={"dry_needling_training": "Level 2 course, 2021"},
+        )
+    )
+    assert request.session.scope is not None
+    assert (request.session.scope.sessions, request.session.scope.until.isoformat()) == (6, until)
+    assert request.clinic.guardian_age == 16
+    assert request.practitioner.dry_needling_training == "Level 2 course, 2021"
+    assert parse_request(make_request()).session.scope is None
 
 
 # Caught at validation, not at render time --------------------------------------------------

@@ -265,7 +265,9 @@ def changed_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     shutil.copytree(resources.templates_dir(), folder)
     consent = folder / "consent.html"
     consent.write_text(
-        consent.read_text().replace('<li>{{ _("I agree', '<li>Also this.</li><li>{{ _("I agree')
+        consent.read_text().replace(
+            '<li>{{ both(N_("I agree', '<li>Also this.</li><li>{{ both(N_("I agree'
+        )
     )
     assert "Also this." in consent.read_text()
     monkeypatch.setattr(resources, "templates_dir", lambda: folder)

@@ -68,11 +68,7 @@ def check_catalog(locale_id: str, template: Catalog, folder: Path | None = None)
         short = str(message.id)[:60]
         if message.fuzzy:
             report.problems.append(f"fuzzy: {short!r}")
-        strings = (
-            [str(s) for s in message.string]
-            if isinstance(message.string, (tuple, list))
-            else [str(message.string or "")]
-        )
+        strings = _forms(message.string or "")
         if not all(strings):
             report.problems.append(f"untranslated: {short!r}")
             continue
@@ -110,9 +106,15 @@ def _compiled_matches(mo_path: Path, catalog: Catalog) -> bool:
         if not message.id or message.fuzzy or not message.string:
             continue
         found = compiled.get(message.id, message.context)
-        if found is None or found.string != message.string:
+        if found is None or _forms(found.string) != _forms(message.string):
             return False
     return True
+
+
+def _forms(string: object) -> list[str]:
+    """A message's translation as a list of its plural forms (Babel reads a compiled
+    catalog's plural forms as a list and a ``.po`` file's as a tuple)."""
+    return [str(s) for s in string] if isinstance(string, (tuple, list)) else [str(string)]
 
 
 def extraction_is_current(root: Path | None = None) -> list[str]:

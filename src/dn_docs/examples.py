@@ -137,4 +137,9 @@ def demo_requests() -> list[dict[str, Any]]:
     large["options"]["large_print"] = True
     notice = example_request("es", "aftercare", 92)
     notice["options"]["language_assistance"] = True
-    return [*requests, bilingual, large, notice]
+    # Printed the day before for a course of treatment; the patient answers at the desk.
+    at_the_desk = example_request("en", "consent", 93)
+    del at_the_desk["screening"]
+    at_the_desk["session"]["scope"] = {"sessions": 6}
+    at_the_desk["practitioner"]["dry_needling_training"] = "Certified, 54-hour course, 2019"
+    return [*requests, bilingual, large, notice, at_the_desk]

@@ -33,6 +33,11 @@ MAX_NAME = 120
 MAX_TEXT = 200
 MAX_ID = 64
 OLDEST_AGE = 130
+#: The most sessions a course of treatment can name, and how far ahead its end can be.
+MAX_COURSE_SESSIONS = 52
+MAX_COURSE_YEARS = 2
+#: The range a clinic can set for the age below which a parent or guardian signs.
+GUARDIAN_AGES = (12, 21)
 
 
 class Area(StrEnum):
@@ -100,6 +105,8 @@ class Practitioner(_Strict):
     name: Name
     credentials: Text
     license: Identifier | None = None
+    #: Printed under "Who treats you": the practitioner's own dry-needling training.
+    dry_needling_training: Text | None = None
 
 
 class Clinic(_Strict):
@@ -110,6 +117,9 @@ class Clinic(_Strict):
     language: str = Field(default=locales.SOURCE_LOCALE, max_length=20)
     #: A PNG, JPEG or SVG file name inside the assets folder (``DN_DOCS_ASSETS_DIR``).
     logo: str | None = Field(default=None, max_length=120)
+    #: Below this age a parent or guardian signs; by default the country's statutory age
+    #: of consent to treatment (``content.guardians``).
+    guardian_age: int | None = Field(default=None, ge=GUARDIAN_AGES[0], le=GUARDIAN_AGES[1])
 
     @field_validator("logo")
     @classmethod
@@ -135,6 +145,26 @@ class Clinic(_Strict):
         return _negotiated(value)
 
 
+class Scope(_Strict):
+    """A course of treatment the consent covers: up to a date, a number of sessions, or both."""
+
+    until: dt.date | None = None
+    sessions: int | None = Field(default=None, ge=1, le=MAX_COURSE_SESSIONS)
+
+    @field_validator("sessions", mode="before")
+    @classmethod
+    def _not_a_yes_or_no(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a number of sessions")
+        return value
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Scope:
+        if self.until is None and self.sessions is None:
+            raise ValueError("a course needs until (its last date), sessions (how many) or both")
+        return self
+
+
 class Session(_Strict):
     date: Day
     #: The appointment's time of day (optional): batches print packets in this order.
@@ -143,6 +173,8 @@ class Session(_Strict):
     electrical_stimulation: bool = False
     condition: Condition | None = None
     next_appointment: Day | None = None
+    #: What the consent covers: this session only (None) or a course of treatment.
+    scope: Scope | None = None
 
     @field_validator("areas")
     @classmethod
@@ -159,9 +191,31 @@ class Session(_Strict):
             raise ValueError("session date must be within two years from today")
         return value
 
+    @model_validator(mode="after")
+    def _course_after_session(self) -> Session:
+        until = self.scope.until if self.scope else None
+        if until is not None and until < self.date:
+            raise _FieldError("session.scope.until", "is before the session date")
+        if until is not None and until > _years_after(self.date, MAX_COURSE_YEARS):
+            raise _FieldError(
+                "session.scope.until", f"is more than {MAX_COURSE_YEARS} years after the session"
+            )
+        return self
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
 
 class Screening(_Strict):
-    """Answers to the pre-treatment screening questions (true means the answer is yes)."""
+    """Answers to the pre-treatment screening questions (true means the answer is yes).
+
+    Optional on a consent: without it the form prints the questions with empty boxes
+    for the patient to fill in at the desk.
+    """
 
     local_infection: bool
     needle_phobia: bool
@@ -211,8 +265,6 @@ class DocumentRequest(_Strict):
         nxt = self.session.next_appointment
         if nxt is not None and nxt < session:
             raise _FieldError("session.next_appointment", "is before the session date")
-        if self.kind == "consent" and self.screening is None:
-            raise _FieldError("screening", "is required for a consent form")
         return self
 
     @property

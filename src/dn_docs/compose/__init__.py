@@ -4,35 +4,42 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_gmt
 from babel.lists import format_list
+from markupsafe import escape
 
 from .. import emergency, locales, resources
 from ..content import CATALOG_VERSION, Category, Selection, select
-from ..content.catalog import NERVE_PAIN_CONDITIONS
-from ..content.labels import AREA_LABELS, BILINGUAL_NOTE, CONDITION_LABELS, LANGUAGE_HELP
+from ..content.catalog import COMMON, NERVE_PAIN_CONDITIONS
+from ..content.labels import (
+    AREA_LABELS,
+    BILINGUAL_NOTE,
+    CONDITION_LABELS,
+    LANGUAGE_HELP,
+    ORIGINAL_ENGLISH,
+    TRANSLATION_DRAFT,
+    TRANSLATION_REVIEWED,
+)
 from ..errors import RequestError
 from ..request import DocumentRequest
 from ..signing.captures import SignatureCapture
-from .environment import environment
+from .bilingual import BothLanguages, interleave
+from .environment import environment, phone
 from .logo import logo_data_uri
 from .text import text_hash, visible_text
 
 #: Version of the document layouts in ``templates/``; printed in every footer stamp.
-TEMPLATE_VERSION = "1.0"
+TEMPLATE_VERSION = "1.1"
 
 # Stands in for the text hash while the text is being hashed. Request text cannot
 # produce it: autoescaping turns every "<" a request brings into "&lt;".
 _HASH_SLOT = "<!--dn-docs:text-hash-->"
 _MAIN_OPEN, _MAIN_CLOSE = "<main>", "</main>"
-# Templates mark where each section starts; "once" sections are not repeated in the
-# second language of a bilingual edition (signatures, the language-help notice).
-_SECTION, _ONCE = "<!--dn:section", " once-->"
 # What a signer filled into their signature box (signature, printed name, time) is
 # marked so that it stays out of the text hash: a signed consent carries the same
 # stamp as the copy its signers read. Request text cannot close the mark either.
@@ -70,7 +77,7 @@ class ComposedDocument:
         }
 
 
-def _language_help(phone: str) -> list[dict[str, str]]:
+def _language_help(number: str) -> list[dict[str, str]]:
     notes = []
     for locale_id, direction in locales.SUPPORTED.items():
         text = locales.load_translations(locale_id).gettext(LANGUAGE_HELP)
@@ -78,7 +85,7 @@ def _language_help(phone: str) -> list[dict[str, str]]:
             {
                 "lang": locales.get(locale_id).html_lang,
                 "dir": direction,
-                "text": text % {"phone": f"\u2068{phone}\u2069"},
+                "text": escape(text) % {"phone": phone(number)},
             }
         )
     return notes
@@ -104,10 +111,32 @@ def _filled_boxes(
     return filled
 
 
+def translation_note(locale_id: str) -> str:
+    """The footer's plain words for the translation: its version and whether a medical
+    translator has checked it."""
+    gettext = locales.load_translations(locale_id).gettext
+    if locale_id == locales.SOURCE_LOCALE:
+        return gettext(ORIGINAL_ENGLISH)
+    status = locales.catalog_header(locale_id).get("review-status", "")
+    message = TRANSLATION_REVIEWED if status.startswith("reviewed") else TRANSLATION_DRAFT
+    return gettext(message) % {"version": locales.catalog_version(locale_id)}
+
+
+def language_name(locale_id: str) -> Callable[[str], str]:
+    """The name of the language ``locale_id``, in the language a text is printed in."""
+
+    def name_in(reader: str) -> str:
+        name = Locale.parse(locale_id).get_display_name(locales.get(reader).babel) or locale_id
+        return name[:1].upper() + name[1:]
+
+    return name_in
+
+
 def _context(
     request: DocumentRequest,
     selection: Selection,
     locale_id: str | None = None,
+    second: str | None = None,
     signatures: Sequence[SignatureCapture] = (),
 ) -> dict[str, Any]:
     locale = locales.get(locale_id or request.locale)
@@ -117,18 +146,17 @@ def _context(
     def date(value: Any) -> str:
         return format_date(value, format="long", locale=locale.babel)
 
-    def language_name(locale_id: str) -> str:
-        name = Locale.parse(locale_id).get_display_name(locale.babel) or locale_id
-        return name[:1].upper() + name[1:]
-
     return {
         "r": request,
         "sel": selection,
         "C": Category,
+        "COMMON": COMMON,
         "locale": locale,
         "facts": facts,
         "date": date,
         "language_name": language_name,
+        "both": BothLanguages(locale.id, second),
+        "translation_note": translation_note(request.locale),
         "areas": format_list(
             [gettext(AREA_LABELS[area]) for area in request.session.areas], locale=locale.babel
         ),
@@ -157,22 +185,6 @@ def _main(html: str) -> tuple[int, int]:
     return html.index(_MAIN_OPEN) + len(_MAIN_OPEN), html.rindex(_MAIN_CLOSE)
 
 
-def _interleave(first: str, second: str, lang: str, direction: str) -> str:
-    """Each section of ``first`` followed by the same section of ``second``."""
-    ours, theirs = first.split(_SECTION), second.split(_SECTION)
-    if len(ours) != len(theirs):
-        raise AssertionError("the two languages rendered different sections")
-    parts = [ours[0]]
-    for mine, other in zip(ours[1:], theirs[1:], strict=True):
-        parts.append(_SECTION + mine)
-        if not other.startswith(_ONCE):
-            body = other.split("-->", 1)[1]
-            parts.append(
-                f'<div class="second-language" lang="{lang}" dir="{direction}">{body}</div>'
-            )
-    return "".join(parts)
-
-
 def compose(
     request: DocumentRequest, signatures: Sequence[SignatureCapture] = ()
 ) -> ComposedDocument:
@@ -183,24 +195,28 @@ def compose(
     """
     selection = select(request)
     template = f"{request.kind}.html"
-    context = _context(request, selection, signatures=signatures)
     second = request.clinic.language
     bilingual = request.options.bilingual and second != request.locale
+    context = _context(
+        request, selection, second=second if bilingual else None, signatures=signatures
+    )
     if bilingual:
         gettext = locales.load_translations(request.locale).gettext
         context["bilingual_note"] = gettext(BILINGUAL_NOTE) % {
-            "first": context["language_name"](request.locale),
-            "second": context["language_name"](second),
+            "first": language_name(request.locale)(request.locale),
+            "second": language_name(second)(request.locale),
         }
     html = environment(request.locale).get_template(template).render(context)
     if bilingual:
         other = (
-            environment(second).get_template(template).render(_context(request, selection, second))
+            environment(second)
+            .get_template(template)
+            .render(_context(request, selection, second, signatures=signatures))
         )
         start, end = _main(html)
         other_start, other_end = _main(other)
         locale = locales.get(second)
-        merged = _interleave(
+        merged = interleave(
             html[start:end], other[other_start:other_end], locale.html_lang, locale.direction
         )
         html = html[:start] + merged + html[end:]

@@ -16,6 +16,9 @@ from .. import locales, resources
 
 # Placeholders a translator keeps in the page-counter message.
 _PAGE, _PAGES = "{page}", "{pages}"
+#: Identifiers up to this long are kept on one line; a longer one may wrap rather than
+#: run off the page.
+UNBROKEN_ID = 24
 
 
 def css_string(text: str) -> Markup:
@@ -31,6 +34,23 @@ def isolate(value: object) -> str:
     bidi override it carries ends at the isolate instead of reversing what follows.
     """
     return f"\u2068{value}\u2069"
+
+
+def phone(value: object) -> Markup:
+    """A phone number on one line, read left to right on a right-to-left page too."""
+    return Markup('<span class="phone">\u2066{}\u2069</span>').format(value)
+
+
+def identifier(value: object) -> Markup:
+    """An id (patient id, license) on one line when it fits, in its own direction."""
+    text = str(value)
+    kind = "unbroken" if len(text) <= UNBROKEN_ID else "value"
+    return Markup('<span class="{}">{}</span>').format(kind, isolate(text))
+
+
+def marked(message: str) -> str:
+    """``N_``: marks a message for extraction where a template passes it on untranslated."""
+    return message
 
 
 def page_counter(message: str) -> Markup:
@@ -61,10 +81,15 @@ def environment(locale_id: str) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    # Extraction trims {% trans %} blocks (pyproject.toml); rendering must look up the same ids.
+    env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(  # type: ignore[attr-defined]
         locales.load_translations(locale_id), newstyle=True
     )
+    env.globals["N_"] = marked
     env.filters["css_string"] = css_string
     env.filters["page_counter"] = page_counter
     env.filters["isolate"] = isolate
+    env.filters["phone"] = phone
+    env.filters["identifier"] = identifier
     return env

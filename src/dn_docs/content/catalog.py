@@ -1,10 +1,12 @@
 """The clinical content catalog.
 
 Every statement a patient reads about dry needling is one item here, written in
-plain language and cited to a seed article (file name and heading). The only
-statements not taken from the seeds are the urgent warning signs of a collapsed
-lung, which cite :attr:`Source.SAFETY_GUIDANCE`. Texts are wrapped in ``N_`` so
-that ``pybabel extract`` collects them into ``locales/messages.pot``.
+plain language and cited to a seed article (file name and heading). Two kinds of
+statement are not taken from the seeds, and cite their own source instead: the
+urgent warning signs of a collapsed lung (:attr:`Source.SAFETY_GUIDANCE`) and the
+patient's choice of no treatment (:attr:`Source.CONSENT_PRACTICE`). Texts are
+wrapped in ``N_`` so that ``pybabel extract`` collects them into
+``locales/messages.pot``.
 
 Bump :data:`CATALOG_VERSION` whenever an item's wording or rule changes: the
 version is printed on every document.
@@ -14,10 +16,10 @@ from __future__ import annotations
 
 from ..request import Area, Condition
 from .model import Category as C
-from .model import Citation, ContentItem, when
+from .model import Citation, ContentItem, Question, when
 from .model import Source as S
 
-CATALOG_VERSION = "2026.11.2"
+CATALOG_VERSION = "2026.12.1"
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation"
@@ -45,9 +47,14 @@ _FINAL = Citation(S.NERVE_DAMAGE, "Final Thoughts")
 _EMERGENCY = Citation(
     S.SAFETY_GUIDANCE, "Urgent signs of a collapsed lung: call emergency services"
 )
+_ALL_OPTIONS = Citation(
+    S.CONSENT_PRACTICE,
+    "AMA Code of Medical Ethics, Opinion 2.1.1 Informed Consent: the risks and benefits "
+    "of all options, including forgoing treatment",
+)
 
 #: Areas on or near the torso, where the seeds single out the collapsed-lung risk.
-TORSO_AREAS = frozenset({Area.CHEST, Area.UPPER_BACK, Area.SHOULDER, Area.NECK})
+TORSO_AREAS = frozenset({Area.CHEST, Area.UPPER_BACK, Area.LOWER_BACK, Area.SHOULDER, Area.NECK})
 #: Areas the seeds name as needing extra caution because of dense nerve networks.
 DENSE_NERVE_AREAS = frozenset({Area.NECK, Area.UPPER_BACK})
 #: Conditions of nerve pain, which carry the seed's honest evidence statement.
@@ -69,6 +76,20 @@ RARE_SERIOUS = N_("rare but serious")
 
 CONSENT_ONLY = frozenset({"consent"})
 AFTERCARE_ONLY = frozenset({"aftercare"})
+
+
+def _precaution(item_id: str, text: str, field: str, *cite: Citation) -> ContentItem:
+    """A relative contraindication: asked about and explained in every consent, and listed
+    in the aftercare when the patient answered yes."""
+    return ContentItem(
+        item_id,
+        C.CONTRAINDICATION_RELATIVE,
+        text,
+        cite,
+        applies=when(screening=field, always_in=CONSENT_ONLY),
+        question=Question(field),
+    )
+
 
 ITEMS: tuple[ContentItem, ...] = (
     # What dry needling is
@@ -139,9 +160,9 @@ ITEMS: tuple[ContentItem, ...] = (
         "benefit.conditions",
         C.BENEFIT,
         N_(
-            "Studies show it can lower pain and help movement in low back pain, neck pain, "
-            "shoulder pain, tension headaches, heel pain (plantar fasciitis) and long-term "
-            "muscle pain."
+            "Studies show it can ease pain and help you move better. This was found for pain "
+            "in the low back, neck and shoulder, and for tension headaches. It was also found "
+            "for heel pain (plantar fasciitis) and long-term muscle pain."
         ),
         (_WORTH_IT,),
         kinds=CONSENT_ONLY,
@@ -161,9 +182,10 @@ ITEMS: tuple[ContentItem, ...] = (
         "evidence.nerve_pain",
         C.EVIDENCE,
         N_(
-            "Dry needling treats muscles. It does not repair damaged nerves. For nerve pain "
-            "it can ease symptoms caused by tight muscles around a nerve. It is an extra "
-            "treatment to use with your other care, not a replacement for it."
+            "Dry needling treats muscles. It does not repair damaged nerves. For nerve pain, "
+            "the evidence is mixed. It can ease symptoms caused by tight muscles around a "
+            "nerve. It is an extra treatment to use with your other care, not a replacement "
+            "for it."
         ),
         (_EFFECTIVENESS,),
         applies=when(conditions=NERVE_PAIN_CONDITIONS),
@@ -184,9 +206,9 @@ ITEMS: tuple[ContentItem, ...] = (
         "evidence.carpal_tunnel",
         C.EVIDENCE,
         N_(
-            "For carpal tunnel syndrome, needling the wrist and forearm muscles has improved "
-            "grip strength and lowered pain in studies, by easing tension around the median "
-            "nerve."
+            "In studies of carpal tunnel syndrome, needling the wrist and forearm muscles gave "
+            "a stronger grip and less pain. It eases tight muscles that may press on the "
+            "median nerve."
         ),
         (_EFFECTIVENESS,),
         applies=when(conditions=[Condition.CARPAL_TUNNEL]),
@@ -219,19 +241,40 @@ ITEMS: tuple[ContentItem, ...] = (
         "training.practitioner",
         C.TRAINING,
         N_(
-            "Dry needling should only be done by a licensed practitioner, such as a physical "
-            "therapist or doctor, with extra training in it. You may ask about their training."
+            "Only a licensed practitioner with extra training should do dry needling. This "
+            "may be a physical therapist or a doctor. Your safety depends on their training "
+            "and skill. You may ask about it."
+        ),
+        (_SAFETY, _FACTORS, _MINIMIZE),
+        kinds=CONSENT_ONLY,
+    ),
+    # The health questions: what a "yes" means
+    ContentItem(
+        "screening.absolute_rule",
+        C.SCREENING,
+        N_("If you answer yes to any of questions 1 to 3, dry needling will not be done today."),
+        (_SAFETY,),
+        kinds=CONSENT_ONLY,
+    ),
+    ContentItem(
+        "screening.relative_rule",
+        C.SCREENING,
+        N_(
+            "If you answer yes to any of questions 4 to 9, tell your practitioner. Dry "
+            "needling may still be done, but they will take special care."
         ),
         (_SAFETY, _MINIMIZE),
         kinds=CONSENT_ONLY,
     ),
     # Absolute contraindications
+    # (Questions 1 to 3, in this order.)
     ContentItem(
         "contraindication.local_infection",
         C.CONTRAINDICATION_ABSOLUTE,
         N_("An infection where the needles would go"),
         (_SAFETY,),
         kinds=CONSENT_ONLY,
+        question=Question("local_infection"),
     ),
     ContentItem(
         "contraindication.needle_phobia",
@@ -239,6 +282,7 @@ ITEMS: tuple[ContentItem, ...] = (
         N_("A strong fear of needles"),
         (_SAFETY,),
         kinds=CONSENT_ONLY,
+        question=Question("needle_phobia"),
     ),
     ContentItem(
         "contraindication.unable_to_consent",
@@ -246,49 +290,40 @@ ITEMS: tuple[ContentItem, ...] = (
         N_("Not being able to understand the treatment and agree to it"),
         (_SAFETY,),
         kinds=CONSENT_ONLY,
+        # The one question asked the other way round: "no" is the contraindication.
+        question=Question("able_to_consent", applies_when=False),
     ),
-    # Relative contraindications: precautions discussed
-    ContentItem(
-        "precaution.pregnant",
-        C.CONTRAINDICATION_RELATIVE,
-        N_("You are pregnant."),
-        (_SAFETY,),
-        applies=when(screening="pregnant"),
-    ),
-    ContentItem(
+    # Relative contraindications (questions 4 to 9, in this order): they need special care
+    _precaution("precaution.pregnant", N_("Being pregnant"), "pregnant", _SAFETY),
+    _precaution(
         "precaution.immunocompromised",
-        C.CONTRAINDICATION_RELATIVE,
-        N_("Your immune system is weak, so your body fights infection less well."),
-        (_SAFETY,),
-        applies=when(screening="immunocompromised"),
+        N_("A weak immune system, so your body fights infection less well"),
+        "immunocompromised",
+        _SAFETY,
     ),
-    ContentItem(
+    _precaution(
         "precaution.lymphedema",
-        C.CONTRAINDICATION_RELATIVE,
-        N_("You have lymphedema (long-term swelling from a problem with the lymph system)."),
-        (_SAFETY,),
-        applies=when(screening="lymphedema"),
+        N_("Lymphedema: long-term swelling from a problem with the lymph system"),
+        "lymphedema",
+        _SAFETY,
     ),
-    ContentItem(
+    _precaution(
         "precaution.pacemaker",
-        C.CONTRAINDICATION_RELATIVE,
-        N_("You have a pacemaker or a similar implanted device."),
-        (_SAFETY,),
-        applies=when(screening="pacemaker_or_implant"),
+        N_("A pacemaker or a similar device implanted in your body"),
+        "pacemaker_or_implant",
+        _SAFETY,
     ),
-    ContentItem(
+    _precaution(
         "precaution.blood_thinners",
-        C.CONTRAINDICATION_RELATIVE,
-        N_("You take medicine that thins the blood."),
-        (_SAFETY,),
-        applies=when(screening="blood_thinners"),
+        N_("Taking medicine that thins the blood (a blood thinner)"),
+        "blood_thinners",
+        _SAFETY,
     ),
-    ContentItem(
+    _precaution(
         "precaution.bleeding_disorder",
-        C.CONTRAINDICATION_RELATIVE,
-        N_("You have a bleeding disorder."),
-        (_MINIMIZE,),
-        applies=when(screening="bleeding_disorder"),
+        N_("A bleeding disorder, which makes you bleed more easily"),
+        "bleeding_disorder",
+        _MINIMIZE,
     ),
     # Side effects
     ContentItem(
@@ -346,12 +381,43 @@ ITEMS: tuple[ContentItem, ...] = (
         "risk.collapsed_lung",
         C.RISK,
         N_(
-            "A collapsed lung (the medical word is pneumothorax). This risk applies when needles "
-            "are used near the chest, upper back, shoulders or neck, as in today's treatment."
+            "A collapsed lung. Doctors call this a pneumothorax. It can happen especially when "
+            "needles are used on or near the chest, back, shoulders or neck."
         ),
         (_SAFETY,),
         frequency=RARE_SERIOUS,
-        applies=when(areas=TORSO_AREAS),
+        applies=when(areas=TORSO_AREAS, always_in=CONSENT_ONLY),
+    ),
+    # What changes the risk of nerve injury
+    ContentItem(
+        "risk_factor.technique",
+        C.RISK_FACTOR,
+        N_(
+            "Nerve injury is very rare. When it happens, it is usually because the needle "
+            "was not used the right way."
+        ),
+        (_HOW_COMMON,),
+        kinds=CONSENT_ONLY,
+    ),
+    ContentItem(
+        "risk_factor.needle_placement",
+        C.RISK_FACTOR,
+        N_(
+            "How deep the needle goes, its angle and the spot where it goes in all matter. "
+            "Getting them right keeps the needle away from nerves."
+        ),
+        (_FACTORS,),
+        kinds=CONSENT_ONLY,
+    ),
+    ContentItem(
+        "risk_factor.anatomy",
+        C.RISK_FACTOR,
+        N_(
+            "Nerves are not in exactly the same place in every body. A skilled practitioner "
+            "allows for this."
+        ),
+        (_FACTORS,),
+        kinds=CONSENT_ONLY,
     ),
     # Area cautions and the nerves near treated areas
     ContentItem(
@@ -393,6 +459,24 @@ ITEMS: tuple[ContentItem, ...] = (
         ),
         (_EFFECTIVENESS,),
         applies=when(areas=[Area.FOREARM_WRIST, Area.HAND]),
+    ),
+    # Other choices
+    ContentItem(
+        "alternative.other_treatments",
+        C.ALTERNATIVE,
+        N_(
+            "Dry needling is one option. It is often used together with other treatments. "
+            "Ask your practitioner about other ways to treat your problem."
+        ),
+        (_WORTH_IT, _EFFECTIVENESS),
+        kinds=CONSENT_ONLY,
+    ),
+    ContentItem(
+        "alternative.no_treatment",
+        C.ALTERNATIVE,
+        N_("You can choose not to have dry needling, or to have no treatment at all."),
+        (_ALL_OPTIONS,),
+        kinds=CONSENT_ONLY,
     ),
     # What the patient can do
     ContentItem(

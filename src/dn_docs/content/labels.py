@@ -47,3 +47,9 @@ LANGUAGE_HELP = N_(
 
 #: Opening line of the bilingual edition.
 BILINGUAL_NOTE = N_("This form is printed in two languages: %(first)s and %(second)s.")
+
+#: The footer stamp's words for the document's language and the state of its translation
+#: (the catalog's ``# Review-Status:`` line; anything but "reviewed" counts as a draft).
+ORIGINAL_ENGLISH = N_("Original English text, not a translation")
+TRANSLATION_DRAFT = N_("Translation %(version)s: a draft, not yet checked by a medical translator")
+TRANSLATION_REVIEWED = N_("Translation %(version)s: checked by a medical translator")

@@ -15,11 +15,14 @@ class Category(StrEnum):
     EVIDENCE = "evidence"
     ELECTRICAL_STIMULATION = "electrical_stimulation"
     TRAINING = "training"
+    SCREENING = "screening"
     CONTRAINDICATION_ABSOLUTE = "contraindication_absolute"
     CONTRAINDICATION_RELATIVE = "contraindication_relative"
     SIDE_EFFECT = "side_effect"
     RISK = "risk"
+    RISK_FACTOR = "risk_factor"
     AREA_CAUTION = "area_caution"
+    ALTERNATIVE = "alternative"
     PATIENT_ROLE = "patient_role"
     REPORT_DURING = "report_during"
     REPORT_AFTER = "report_after"
@@ -30,18 +33,23 @@ class Category(StrEnum):
 
 
 class Source(StrEnum):
-    """The two seed articles, by file name, plus the one permitted addition."""
+    """The two seed articles, by file name, plus the two additions that are not from them."""
 
     NERVE_PAIN = "000_5d37ab3e201131a8.txt"
     NERVE_DAMAGE = "001_2769527b85fd9077.txt"
     SAFETY_GUIDANCE = "standard safety guidance"
+    CONSENT_PRACTICE = "informed-consent practice"
 
 
 SOURCE_TITLES = {
     Source.NERVE_PAIN: "Does Dry Needling Help Nerve Pain?",
     Source.NERVE_DAMAGE: "Can Dry Needling Cause Nerve Damage?",
     Source.SAFETY_GUIDANCE: "Standard safety guidance (not from the seed articles)",
+    Source.CONSENT_PRACTICE: "Informed-consent practice (not from the seed articles)",
 }
+
+#: The sources that are not seed articles: each item citing one is a marked addition.
+ADDITIONS = frozenset({Source.SAFETY_GUIDANCE, Source.CONSENT_PRACTICE})
 
 
 @dataclass(frozen=True)
@@ -54,15 +62,37 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Question:
+    """The screening question an item is asked as: the request's ``screening`` field, and
+    the answer to it that means the item applies to the patient."""
+
+    field: str
+    applies_when: bool = True
+
+    def answer(self, request: DocumentRequest) -> bool | None:
+        """Whether the item applies to the patient; None while the form is unanswered."""
+        if request.screening is None:
+            return None
+        return bool(getattr(request.screening, self.field)) is self.applies_when
+
+
+@dataclass(frozen=True)
 class Applies:
-    """When an item applies. Every condition that is set must hold; an empty rule always holds."""
+    """When an item applies. Every condition that is set must hold; an empty rule always holds.
+
+    ``screening``: the screening field whose "yes" the item needs. ``always_in``: kinds of
+    document that print the item whatever the rest of the rule says.
+    """
 
     areas: frozenset[Area] = frozenset()
     conditions: frozenset[Condition] = frozenset()
     screening: str | None = None
     electrical_stimulation: bool = False
+    always_in: frozenset[str] = frozenset()
 
     def holds(self, request: DocumentRequest) -> bool:
+        if request.kind in self.always_in:
+            return True
         if self.areas and self.areas.isdisjoint(request.session.areas):
             return False
         if self.conditions and request.session.condition not in self.conditions:
@@ -85,7 +115,10 @@ class Applies:
             parts.append(f"screening: {self.screening}")
         if self.electrical_stimulation:
             parts.append("electrical stimulation")
-        return "; ".join(parts) or "always"
+        rule = "; ".join(parts) or "always"
+        if self.always_in and parts:
+            rule = f"every {' and '.join(sorted(self.always_in))}; otherwise {rule}"
+        return rule
 
 
 def when(
@@ -94,8 +127,15 @@ def when(
     conditions: Iterable[Condition] = (),
     screening: str | None = None,
     electrical_stimulation: bool = False,
+    always_in: Iterable[str] = (),
 ) -> Applies:
-    return Applies(frozenset(areas), frozenset(conditions), screening, electrical_stimulation)
+    return Applies(
+        frozenset(areas),
+        frozenset(conditions),
+        screening,
+        electrical_stimulation,
+        frozenset(always_in),
+    )
 
 
 ALWAYS = Applies()
@@ -112,6 +152,8 @@ class ContentItem:
     frequency: str | None = None
     applies: Applies = ALWAYS
     kinds: frozenset[str] = field(default=frozenset({"consent", "aftercare"}))
+    #: Set on the nine items the consent's health questions ask about.
+    question: Question | None = None
 
     def for_request(self, request: DocumentRequest) -> bool:
         return request.kind in self.kinds and self.applies.holds(request)

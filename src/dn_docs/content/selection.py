@@ -6,18 +6,18 @@ from dataclasses import dataclass
 
 from ..errors import ConsentRefusedError
 from ..request import DocumentRequest
-from .catalog import BY_ID, ITEMS, TORSO_AREAS
+from .catalog import ITEMS, TORSO_AREAS
+from .guardians import guardian_age
 from .model import Category, ContentItem
 
-ADULT_AGE = 18
 
-# Screening answer that rules dry needling out → the catalog item that explains it.
-# ``able_to_consent`` is the one question where "no" is the contraindication.
-_ABSOLUTE = (
-    ("local_infection", True, "contraindication.local_infection"),
-    ("needle_phobia", True, "contraindication.needle_phobia"),
-    ("able_to_consent", False, "contraindication.unable_to_consent"),
-)
+@dataclass(frozen=True)
+class Answer:
+    """One health question of a consent: the item it asks about and whether it applies to
+    the patient (None while the form is unanswered, for the patient to fill in)."""
+
+    item: ContentItem
+    applies: bool | None
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,10 @@ class Selection:
     """The catalog items that apply to one request, and the facts that shape its layout."""
 
     items: tuple[ContentItem, ...]
+    #: The consent's health questions, numbered in this order (empty for an aftercare).
+    questions: tuple[Answer, ...]
     collapsed_lung_prominent: bool
+    guardian_age: int
     guardian_required: bool
     interpreter_required: bool
 
@@ -36,21 +39,44 @@ class Selection:
     def ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
 
+    @property
+    def answered(self) -> bool:
+        return any(answer.applies is not None for answer in self.questions)
 
-def absolute_contraindications(request: DocumentRequest) -> list[ContentItem]:
-    screening = request.screening
-    if screening is None:
-        return []
-    return [BY_ID[item] for field, bad, item in _ABSOLUTE if getattr(screening, field) is bad]
+    @property
+    def precautions_discussed(self) -> tuple[ContentItem, ...]:
+        """The relative contraindications the patient answered yes to."""
+        return tuple(
+            answer.item
+            for answer in self.questions
+            if answer.applies and answer.item.category is Category.CONTRAINDICATION_RELATIVE
+        )
+
+
+def questions(request: DocumentRequest) -> tuple[Answer, ...]:
+    """The health questions a consent asks, with the request's answers to them."""
+    if request.kind != "consent":
+        return ()
+    return tuple(
+        Answer(item, item.question.answer(request)) for item in ITEMS if item.question is not None
+    )
 
 
 def select(request: DocumentRequest) -> Selection:
     """Pick the items for ``request``; a consent with an absolute contraindication is refused."""
-    if request.kind == "consent" and (blocking := absolute_contraindications(request)):
+    asked = questions(request)
+    if blocking := [
+        answer.item
+        for answer in asked
+        if answer.applies and answer.item.category is Category.CONTRAINDICATION_ABSOLUTE
+    ]:
         raise ConsentRefusedError([item.id.split(".", 1)[1].replace("_", " ") for item in blocking])
+    age = guardian_age(request.clinic.country, request.clinic.guardian_age)
     return Selection(
         items=tuple(item for item in ITEMS if item.for_request(request)),
+        questions=asked,
         collapsed_lung_prominent=not TORSO_AREAS.isdisjoint(request.session.areas),
-        guardian_required=request.kind == "consent" and request.patient_age < ADULT_AGE,
+        guardian_age=age,
+        guardian_required=request.kind == "consent" and request.patient_age < age,
         interpreter_required=request.locale != request.clinic.language,
     )
