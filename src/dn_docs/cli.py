@@ -357,3 +357,12 @@ def purge(out: Path, older_than: str) -> None:
         f"removed {summary.files} files and {summary.entries} manifest entries"
         f" ({summary.folders} empty batch folders) older than {older_than}"
     )
+
+
+def _register_service_commands() -> None:
+    from .service.commands import register
+
+    register(main)
+
+
+_register_service_commands()

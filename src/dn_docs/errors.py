@@ -63,3 +63,62 @@ class RenderTimeoutError(RenderError, TimeoutError):
 
 class StorageError(DnDocsError, OSError):
     """An output file could not be written where it was asked for."""
+
+
+class ServiceError(DnDocsError):
+    """The HTTP service refuses or cannot serve a call; ``status`` is its HTTP status.
+
+    Messages are shown to API clients and operators: they name ids and fields, never
+    patient data.
+    """
+
+    status = 500
+    title = "Internal error"
+
+
+class NotAuthenticatedError(ServiceError, PermissionError):
+    status = 401
+    title = "Not authenticated"
+
+
+class ForbiddenError(ServiceError, PermissionError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFoundError(ServiceError, LookupError):
+    status = 404
+    title = "Not found"
+
+
+class ConflictError(ServiceError):
+    status = 409
+    title = "Conflict"
+
+
+class PayloadTooLargeError(ServiceError):
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class BusyError(ServiceError):
+    """Too many renders are waiting; the client should retry after ``retry_after`` s."""
+
+    status = 429
+    title = "Too many pending renders"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnavailableError(ServiceError):
+    """The database or the broker cannot be reached."""
+
+    status = 503
+    title = "Service unavailable"

@@ -1,0 +1,71 @@
+"""``/v1/content``, ``/v1/locales`` and ``/v1/verify``: what the service prints, and
+checking a printed consent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..problems import responses
+from ..services import catalog
+from ..services.access import Caller
+from ..services.verify import verify_pdf
+from .deps import current_caller, idempotent, read_body
+from .documents import IdempotencyKey
+from .schemas import ContentItemOut, ContentOut, LocaleOut, VerifyOut
+
+router = APIRouter(prefix="/v1", tags=["reference"])
+
+#: The largest PDF accepted for verification.
+MAX_VERIFY_BYTES = 20 * 2**20
+
+
+@router.get(
+    "/content",
+    summary="The clinical content catalog, each statement with its citations",
+    response_model=ContentOut,
+    responses=responses(401, 503),
+)
+async def get_content(caller: Annotated[Caller, Depends(current_caller)]) -> ContentOut:
+    version, items = catalog.content_items()
+    return ContentOut(version=version, items=[ContentItemOut(**asdict(i)) for i in items])
+
+
+@router.get(
+    "/locales",
+    summary="The shipped languages",
+    response_model=list[LocaleOut],
+    responses=responses(401, 503),
+)
+async def get_locales(caller: Annotated[Caller, Depends(current_caller)]) -> list[LocaleOut]:
+    return [LocaleOut(**asdict(language)) for language in catalog.languages()]
+
+
+@router.post(
+    "/verify",
+    summary="Check a consent PDF against its embedded record",
+    response_model=VerifyOut,
+    responses=responses(401, 409, 413, 415, 422, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def verify(
+    request: Request,
+    caller: Annotated[Caller, Depends(current_caller)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    body = await read_body(request, MAX_VERIFY_BYTES, ("application/pdf",))
+
+    async def produce() -> Response:
+        result = await run_in_threadpool(verify_pdf, body)
+        return JSONResponse(VerifyOut(**asdict(result)).model_dump(mode="json"))
+
+    return await idempotent(request, caller, body, produce)
