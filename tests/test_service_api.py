@@ -57,7 +57,9 @@ class Deployment:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "broker"])
-def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
     backend = request.param
     tmp = tmp_path_factory.mktemp(backend)
     env: dict[str, str] = {}
@@ -143,7 +145,13 @@ def test_a_40_row_xlsx_batch(deployment: Deployment, tmp_path: Path) -> None:
     with deployment.client() as http:
         response = http.post(
             "/v1/batches",
-            files={"file": ("day.xlsx", workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
+            files={
+                "file": (
+                    "day.xlsx",
+                    workbook,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+            },
             data={"defaults": json.dumps({"options": {"pdf_a": True}})},
         )
         assert response.status_code == 202, response.text[:500]
@@ -154,13 +162,20 @@ def test_a_40_row_xlsx_batch(deployment: Deployment, tmp_path: Path) -> None:
         assert status["progress"] == 1
         assert {e["field"] for e in status["row_errors"]} == {"session.areas[1]"}
         assert {f["name"] for f in status["files"]} == {
-            "manifest.json", "errors.csv", "merged-consent.pdf", "merged-aftercare.pdf", "packets.pdf"
+            "manifest.json",
+            "errors.csv",
+            "merged-consent.pdf",
+            "merged-aftercare.pdf",
+            "packets.pdf",
         }
         base = response.headers["location"]
         manifest = http.get(f"{base}/files/manifest.json").json()["documents"]
         errors = list(csv.DictReader(io.StringIO(http.get(f"{base}/files/errors.csv").text)))
         documents = http.get(f"{base}/documents").json()
-        stacks = {kind: Pdf(http.get(f"{base}/files/merged-{kind}.pdf").content) for kind in ("consent", "aftercare")}
+        stacks = {
+            kind: Pdf(http.get(f"{base}/files/merged-{kind}.pdf").content)
+            for kind in ("consent", "aftercare")
+        }
         packets = Pdf(http.get(f"{base}/files/packets.pdf").content)
         one = http.get(documents[0]["pdf"])
     assert len(manifest) == expected and all(e["status"] == "done" for e in manifest)
@@ -195,7 +210,10 @@ def test_idempotency_keys(deployment: Deployment) -> None:
     created = {e["object_id"] for e in audit if e["action"] == "document.create"}
     first_id = first.headers["content-location"].split("/")[3]
     assert first_id in created and accepted.headers["location"].split("/")[3] in created
-    assert sum(1 for e in audit if e["action"] == "document.create" and e["object_id"] == first_id) == 1
+    assert (
+        sum(1 for e in audit if e["action"] == "document.create" and e["object_id"] == first_id)
+        == 1
+    )
 
 
 def test_another_clinics_objects_are_not_found(deployment: Deployment, tmp_path: Path) -> None:
@@ -205,11 +223,23 @@ def test_another_clinics_objects_are_not_found(deployment: Deployment, tmp_path:
         document = made.headers["location"]
         batch = mine.post(
             "/v1/batches",
-            files={"file": ("day.jsonl", json.dumps(document_body(kind="aftercare")).encode(), "application/jsonl")},
+            files={
+                "file": (
+                    "day.jsonl",
+                    json.dumps(document_body(kind="aftercare")).encode(),
+                    "application/jsonl",
+                )
+            },
         ).headers["location"]
         wait_for(mine, document, ("done",))
         assert mine.get(document).status_code == 200
-        for path in (document, f"{document}/pdf", batch, f"{batch}/documents", f"{batch}/files/manifest.json"):
+        for path in (
+            document,
+            f"{document}/pdf",
+            batch,
+            f"{batch}/documents",
+            f"{batch}/files/manifest.json",
+        ):
             body = problem(theirs.get(path), 404)
             assert path.split("/")[3] in body["detail"]
         problem(theirs.delete(batch), 404)
@@ -221,7 +251,11 @@ def test_another_clinics_objects_are_not_found(deployment: Deployment, tmp_path:
 def test_missing_invalid_and_revoked_keys(deployment: Deployment) -> None:
     server = deployment.server
     extra = server.cli("keys", "create", "--clinic", deployment.clinic_id, "--role", "front_desk")
-    with server.client() as anonymous, server.client("dnd_000000000000_nope") as wrong, server.client(extra) as desk:
+    with (
+        server.client() as anonymous,
+        server.client("dnd_000000000000_nope") as wrong,
+        server.client(extra) as desk,
+    ):
         assert problem(anonymous.get("/v1/clinic"), 401)["detail"].startswith("send an API key")
         assert anonymous.get("/v1/clinic").headers["www-authenticate"] == "Bearer"
         problem(wrong.get("/v1/clinic"), 401)
@@ -236,22 +270,66 @@ def test_oversized_wrong_type_and_invalid_bodies(deployment: Deployment) -> None
     with deployment.client() as http:
         huge = document_body(padding="x" * 300_000)
         problem(http.post("/v1/documents", json=huge), 413)
-        problem(http.post("/v1/documents", content=b"kind=consent", headers={"Content-Type": "text/plain"}), 415)
+        problem(
+            http.post(
+                "/v1/documents", content=b"kind=consent", headers={"Content-Type": "text/plain"}
+            ),
+            415,
+        )
         problem(http.post("/v1/batches", files={"file": ("day.txt", b"hello", "text/plain")}), 415)
-        problem(http.post("/v1/batches", content=b"a,b\n", headers={"Content-Type": "text/csv"}), 415)
-        problem(http.put("/v1/clinic/logo", content=b"GIF89a", headers={"Content-Type": "image/gif"}), 415)
-        problem(http.put("/v1/clinic/logo", content=b"\x89PNG" + b"0" * 600_000, headers={"Content-Type": "image/png"}), 413)
-        problem(http.post("/v1/verify", content=b"%PDF-1.7", headers={"Content-Type": "application/json"}), 415)
-        broken = problem(http.post("/v1/documents", content=b"{", headers={"Content-Type": "application/json"}), 422)
-        assert broken["errors"][0]["field"] == "request" and "not valid JSON" in broken["errors"][0]["reason"]
-        late = document_body(patient={**PATIENT, "date_of_birth": "2030-01-01"}, session={"date": "2026-11-23", "areas": ["elbowz"]})
+        problem(
+            http.post("/v1/batches", content=b"a,b\n", headers={"Content-Type": "text/csv"}), 415
+        )
+        problem(
+            http.put("/v1/clinic/logo", content=b"GIF89a", headers={"Content-Type": "image/gif"}),
+            415,
+        )
+        problem(
+            http.put(
+                "/v1/clinic/logo",
+                content=b"\x89PNG" + b"0" * 600_000,
+                headers={"Content-Type": "image/png"},
+            ),
+            413,
+        )
+        problem(
+            http.post(
+                "/v1/verify", content=b"%PDF-1.7", headers={"Content-Type": "application/json"}
+            ),
+            415,
+        )
+        broken = problem(
+            http.post("/v1/documents", content=b"{", headers={"Content-Type": "application/json"}),
+            422,
+        )
+        assert (
+            broken["errors"][0]["field"] == "request"
+            and "not valid JSON" in broken["errors"][0]["reason"]
+        )
+        late = document_body(
+            patient={**PATIENT, "date_of_birth": "2030-01-01"},
+            session={"date": "2026-11-23", "areas": ["elbowz"]},
+        )
         invalid = problem(http.post("/v1/documents", json=late), 422)
-        refused = problem(http.post("/v1/documents", json=document_body(screening={**document_body()["screening"], "needle_phobia": True})), 422)
+        refused = problem(
+            http.post(
+                "/v1/documents",
+                json=document_body(
+                    screening={**document_body()["screening"], "needle_phobia": True}
+                ),
+            ),
+            422,
+        )
     reasons = {(e["field"], e["reason"]) for e in invalid["errors"]}
     # The library's own messages, by field path; never the value that was sent.
     [(field, reason)] = reasons
     assert field == "session.areas[0]" and reason.startswith("must be one of: neck, head_jaw")
-    assert refused["errors"] == [{"field": "screening", "reason": "consent refused: an absolute contraindication in the screening answers"}]
+    assert refused["errors"] == [
+        {
+            "field": "screening",
+            "reason": "consent refused: an absolute contraindication in the screening answers",
+        }
+    ]
     assert "2030" not in json.dumps(invalid)
 
 
@@ -259,7 +337,9 @@ def test_verify_a_served_consent(deployment: Deployment) -> None:
     with deployment.client() as http:
         pdf = http.post("/v1/documents", json=document_body()).content
         intact = http.post("/v1/verify", content=pdf, headers={"Content-Type": "application/pdf"})
-        junk = http.post("/v1/verify", content=b"%PDF-1.7 nothing", headers={"Content-Type": "application/pdf"})
+        junk = http.post(
+            "/v1/verify", content=b"%PDF-1.7 nothing", headers={"Content-Type": "application/pdf"}
+        )
     assert intact.status_code == 200 and intact.json()["intact"] is True
     assert PATIENT["name"] not in intact.text
     assert problem(junk, 422)["errors"][0]["field"] == "file"
@@ -272,21 +352,37 @@ def test_no_patient_data_in_logs_audit_queue_or_database(deployment: Deployment)
         audit = http.get("/v1/audit").json()
     time.sleep(1)
     places = {"server and render process logs": deployment.logs(), "audit log": json.dumps(audit)}
-    assert "document.create" in places["audit log"] and "POST /v1/documents" in places["server and render process logs"]
+    assert (
+        "document.create" in places["audit log"]
+        and "POST /v1/documents" in places["server and render process logs"]
+    )
     if deployment.monitor is not None:
         places["Redis traffic"] = deployment.monitor.text
         assert "dn_docs.service.job" in places["Redis traffic"]  # the monitor saw the messages
     if deployment.database is not None:
         rows = deployment.database.query("SELECT request_sealed, pdf_sealed FROM documents")
-        places["database"] = repr(rows) + repr(deployment.database.query("SELECT * FROM audit_events"))
+        places["database"] = repr(rows) + repr(
+            deployment.database.query("SELECT * FROM audit_events")
+        )
     else:
         folder = Path(deployment.server.env["DN_DOCS_DATA_DIR"])
         sqlite3.connect(folder / "dn-docs.sqlite3").execute("PRAGMA wal_checkpoint").close()
-        places["database"] = b"".join(p.read_bytes() for p in folder.glob("dn-docs.sqlite3*")).decode("latin-1")
+        places["database"] = b"".join(
+            p.read_bytes() for p in folder.glob("dn-docs.sqlite3*")
+        ).decode("latin-1")
         assert (folder / "secret.key").stat().st_mode & 0o777 == 0o600
-    secrets = [PATIENT["name"], PATIENT["id"], PATIENT["date_of_birth"], "Patient Number 7", "ID-12", "blood_thinners"]
+    secrets = [
+        PATIENT["name"],
+        PATIENT["id"],
+        PATIENT["date_of_birth"],
+        "Patient Number 7",
+        "ID-12",
+        "blood_thinners",
+    ]
     for place, text in places.items():
         for secret in secrets:
             assert secret not in text, f"{secret!r} found in the {place}"
             if place == "database":
-                assert secret.encode("utf-8").decode("latin-1") not in text, f"{secret!r} in the {place}"
+                assert secret.encode("utf-8").decode("latin-1") not in text, (
+                    f"{secret!r} in the {place}"
+                )

@@ -37,6 +37,15 @@ async def _purge_periodically(interval: float) -> None:
             log.warning("retention purge failed: %s", type(exc).__name__)
 
 
+def _prepare_validation() -> None:
+    """Validate an example with text beyond ASCII once: the first such request reads every
+    installed font's character set (some 400 ms the event loop would wait for)."""
+    from ..examples import example_request
+    from ..request import parse_request
+
+    parse_request(example_request("es", "consent"))
+
+
 def _check_schema() -> None:
     config = settings()
     if db.is_current():
@@ -54,6 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config.prepare_data_dir()
     cipher()  # the key is there (or made) before the first request
     await run_in_threadpool(_check_schema)
+    await run_in_threadpool(_prepare_validation)
     renders = create_renders(config)
     app.state.renders = renders
     await renders.start()
