@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import DnDocsError
+from ..examples import example_request
 from ..request import DocumentRequest
 from ..version import __version__
 from . import db, problems
@@ -40,7 +41,6 @@ async def _purge_periodically(interval: float) -> None:
 def _prepare_validation() -> None:
     """Validate an example with text beyond ASCII once: the first such request reads every
     installed font's character set (some 400 ms the event loop would wait for)."""
-    from ..examples import example_request
     from ..request import parse_request
 
     parse_request(example_request("es", "consent"))
@@ -94,6 +94,9 @@ def request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     clinic_schema.pop("required", None)
     definitions["Clinic"] = clinic_schema
     schema["title"] = "Request"
+    example = example_request("en", "consent")
+    example["clinic"].pop("logo", None)
+    schema["examples"] = [example]
     return schema, definitions
 
 

@@ -169,6 +169,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body FastAPI could not decode
+            return bad_request([("request", "is not valid JSON")])
         titles = {404: "Not found", 405: "Method not allowed"}
         return problem_response(
             exc.status_code,

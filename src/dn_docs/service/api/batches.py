@@ -108,6 +108,7 @@ def _defaults(text: str | None) -> dict[str, Any] | None:
 
 @router.post(
     "",
+    operation_id="createBatch",
     summary="Start a batch",
     status_code=202,
     response_model=BatchOut,
@@ -115,6 +116,13 @@ def _defaults(text: str | None) -> dict[str, Any] | None:
         202: {
             "description": "Accepted; poll Location",
             "headers": {"Location": {"description": "The batch", "schema": {"type": "string"}}},
+            "links": {
+                operation: {
+                    "operationId": operation,
+                    "parameters": {"batch_id": "$response.body#/id"},
+                }
+                for operation in ("getBatch", "getBatchDocuments", "getBatchFile", "cancelBatch")
+            },
         },
         **responses(401, 409, 413, 415, 422, 503),
     },
@@ -169,6 +177,7 @@ async def create_batch(
 
 @router.get(
     "/{batch_id}",
+    operation_id="getBatch",
     summary="A batch's status, counts, progress and files",
     response_model=BatchOut,
     responses=responses(401, 404, 422, 503),
@@ -181,6 +190,7 @@ async def get_batch(
 
 @router.get(
     "/{batch_id}/documents",
+    operation_id="getBatchDocuments",
     summary="A batch's documents, in row order",
     response_model=list[DocumentOut],
     responses=responses(401, 404, 422, 503),
@@ -194,6 +204,7 @@ async def get_batch_documents(
 
 @router.get(
     "/{batch_id}/files/{name}",
+    operation_id="getBatchFile",
     summary="A finished batch's output file",
     response_class=Response,
     responses={
@@ -217,6 +228,7 @@ async def get_batch_file(
 
 @router.delete(
     "/{batch_id}",
+    operation_id="cancelBatch",
     summary="Cancel what has not started",
     response_model=BatchOut,
     responses=responses(401, 404, 422, 503),

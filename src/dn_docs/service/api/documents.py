@@ -31,6 +31,10 @@ ACCEPTED = {
     "description": "Accepted: rendering; poll Location",
     "model": DocumentOut,
     "headers": {"Location": {"description": "The document", "schema": {"type": "string"}}},
+    "links": {
+        name: {"operationId": operation, "parameters": {"document_id": "$response.body#/id"}}
+        for name, operation in (("metadata", "getDocument"), ("pdf", "getDocumentPdf"))
+    },
 }
 DocumentId = Annotated[str, Path(pattern=ID_PATTERN, description="A document id")]
 IdempotencyKey = Annotated[
@@ -108,6 +112,7 @@ def _outcome(db: Session, caller: Caller, document_id: str) -> tuple[Document, b
 
 @router.post(
     "",
+    operation_id="createDocument",
     summary="Render a document",
     description=(
         "A request as `dn-docs render` takes it; `clinic`, `practitioner` and `locale`"
@@ -169,6 +174,7 @@ async def create_document(
 
 @router.get(
     "/{document_id}",
+    operation_id="getDocument",
     summary="A document's metadata",
     response_model=DocumentOut,
     responses=responses(401, 404, 422, 503),
@@ -182,6 +188,7 @@ async def get_document(
 
 @router.get(
     "/{document_id}/pdf",
+    operation_id="getDocumentPdf",
     summary="A document's PDF",
     response_class=Response,
     responses={200: PDF_RESPONSE, **responses(401, 404, 409, 422, 503)},

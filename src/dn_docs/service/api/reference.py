@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["reference"])
 
 #: The largest PDF accepted for verification.
 MAX_VERIFY_BYTES = 20 * 2**20
+PDF_TYPES = ("application/pdf", "application/octet-stream")
 
 
 @router.get(
@@ -53,7 +54,10 @@ async def get_locales(caller: Annotated[Caller, Depends(current_caller)]) -> lis
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in PDF_TYPES
+            },
         }
     },
 )
@@ -62,7 +66,7 @@ async def verify(
     caller: Annotated[Caller, Depends(current_caller)],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    body = await read_body(request, MAX_VERIFY_BYTES, ("application/pdf",))
+    body = await read_body(request, MAX_VERIFY_BYTES, PDF_TYPES)
 
     async def produce() -> Response:
         result = await run_in_threadpool(verify_pdf, body)
