@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from batch_support import RedisServer, Workers
+from helpers import Pdf
 from service_support import (
     PROFILE,
     SECRET,
@@ -191,3 +193,22 @@ def test_retention_purge_deletes_old_requests_and_pdfs(tmp_path: Path, how: str)
     with sqlite3.connect(folder / "dn-docs.sqlite3") as connection:
         ids = {row[0] for row in connection.execute("SELECT id FROM documents")}
     assert old.split("/")[3] not in ids and young.split("/")[3] in ids
+
+
+def test_the_readme_curl_example_returns_a_consent_pdf(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("<!-- curl-example -->")[1].split("<!-- /curl-example -->")[0]
+    script = block.split("```sh\n")[1].split("```")[0]
+    server, key = embedded(tmp_path)
+    try:
+        script = script.replace("http://127.0.0.1:8000", server.url)
+        script = script.replace("export KEY=dnd_...", f"export KEY={key}")
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+    finally:
+        server.stop()
+    assert done.stdout.strip() == "200", done.stdout + done.stderr
+    pdf = Pdf((tmp_path / "consent.pdf").read_bytes())
+    assert pdf.contains("María José Fernández") and pdf.contains("Harbour Physio")
+    assert "Consentimiento" in pdf.text

@@ -103,13 +103,17 @@ def register(main: click.Group) -> None:
     @click.option("--name", required=True, help="The clinic's name.")
     @click.option("--country", required=True, help="ISO 3166 alpha-2 code, such as US or ES.")
     @click.option("--language", default="en", show_default=True, help="Working language.")
-    def clinics_create(name: str, country: str, language: str) -> None:
+    @click.option("--phone", help="Phone number printed on documents (or set it later).")
+    @click.option("--address", help="Address printed on documents.")
+    def clinics_create(
+        name: str, country: str, language: str, phone: str | None, address: str | None
+    ) -> None:
         """Create a clinic and print its id."""
         from . import db
         from .services import clinics
 
         with _errors(), db.session() as session:
-            clinic = clinics.create_clinic(session, name, country, language)
+            clinic = clinics.create_clinic(session, name, country, language, phone, address)
         click.echo(clinic.id)
 
     @clinics_group.command(name="list")

@@ -91,9 +91,17 @@ def _check(profile: Profile, partial: bool = False) -> Profile:
 
 
 def create_clinic(
-    db: Session, name: str, country: str, language: str, actor: str = "cli"
+    db: Session,
+    name: str,
+    country: str,
+    language: str,
+    phone: str | None = None,
+    address: str | None = None,
+    actor: str = "cli",
 ) -> Clinic:
-    checked = _check(Profile({"name": name, "country": country, "language": language}), True)
+    details = {"name": name, "country": country, "language": language}
+    details |= {k: v for k, v in (("phone", phone), ("address", address)) if v}
+    checked = _check(Profile(details), partial=True)
     clinic = Clinic(**checked.clinic, practitioners=[], retention_days=settings().retention_days)
     db.add(clinic)
     db.flush()
