@@ -5,7 +5,7 @@
 #
 #   bash scripts/run.sh demo    install, then render the demo documents into out/demo
 #   bash scripts/run.sh test    install, then run lint, type checks and the test suite
-#   bash scripts/run.sh bench   install, then run the benchmark
+#   bash scripts/run.sh bench   install, then run the benchmarks (batches, then the HTTP service)
 #   bash scripts/run.sh serve   install, migrate the SQLite database, make a demo clinic
 #                               (once) and an API key, then run the HTTP API
 #   bash scripts/run.sh setup   install only
@@ -148,6 +148,8 @@ case "$cmd" in
     setup
     ensure_redis
     "$PY" benchmarks/bench.py "$@"
+    # The HTTP service under load, written beside the batch figures.
+    "$PY" benchmarks/serve_bench.py
     ;;
   *)
     echo "usage: bash scripts/run.sh {demo|test|serve|bench|setup|lock} [args...]" >&2

@@ -54,7 +54,7 @@ def _fail_batch(batch_id: str) -> None:
 
 #: How much lower a render process's CPU priority is than the server's: the server
 #: answers (and queues) while every render process is busy.
-RENDER_NICENESS = 5
+RENDER_NICENESS = 0
 
 
 def init_process() -> None:

@@ -105,9 +105,7 @@ def _pdf_response(document: Document, pdf: bytes) -> Response:
 
 def _outcome(db: Session, caller: Caller, document_id: str) -> tuple[Document, bytes | None]:
     document = documents.get_document(db, caller, document_id)
-    if document.status != DocumentStatus.DONE:
-        return document, None
-    return document, documents.document_pdf(db, caller, document_id)
+    return document, documents.finished_pdf(document)
 
 
 @router.post(

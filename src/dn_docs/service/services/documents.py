@@ -97,12 +97,20 @@ def get_document(db: Session, caller: Caller, document_id: str) -> Document:
     return document
 
 
-def document_pdf(db: Session, caller: Caller, document_id: str) -> bytes:
-    document = get_document(db, caller, document_id)
+def finished_pdf(document: Document) -> bytes | None:
+    """The PDF of a document that is done (the caller that made it is waiting for it)."""
     if document.status != DocumentStatus.DONE or document.pdf_sealed is None:
-        raise ConflictError(f"document {document_id} is {document.status}, it has no PDF")
+        return None
+    return cipher().open(document.pdf_sealed, pdf_context(document.id))
+
+
+def document_pdf(db: Session, caller: Caller, document_id: str) -> bytes:
+    """A document's PDF, downloaded: 409 until it is done."""
+    pdf = finished_pdf(get_document(db, caller, document_id))
+    if pdf is None:
+        raise ConflictError(f"document {document_id} has no PDF (yet)")
     audit.record(db, caller.clinic_id, caller.actor, "document.download", document_id)
-    return cipher().open(document.pdf_sealed, pdf_context(document_id))
+    return pdf
 
 
 @cache
