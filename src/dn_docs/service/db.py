@@ -94,7 +94,7 @@ def ping() -> None:
         connection.execute(text("SELECT 1"))
 
 
-def _alembic_config(url: str) -> Any:
+def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     config = Config()
@@ -107,7 +107,7 @@ def upgrade(url: str | None = None) -> None:
     """Bring the database to the newest schema."""
     from alembic import command
 
-    command.upgrade(_alembic_config(url or settings().database), "head")
+    command.upgrade(alembic_config(url or settings().database), "head")
 
 
 def is_current(url: str | None = None) -> bool:
@@ -116,6 +116,10 @@ def is_current(url: str | None = None) -> bool:
     from alembic.script import ScriptDirectory
 
     url = url or settings().database
-    heads = set(ScriptDirectory.from_config(_alembic_config(url)).get_heads())
-    with create_db_engine(url).connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    finally:
+        engine.dispose()
