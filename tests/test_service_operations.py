@@ -62,17 +62,18 @@ def test_health_answers_while_every_render_process_is_busy(tmp_path: Path) -> No
     server, key = embedded(tmp_path)
     latencies: list[float] = []
     try:
-        with server.client(key) as http, server.client() as probe:
-            with in_threads(
-                12, lambda n: http.post("/v1/documents", json=document_body())
-            ) as results:
-                time.sleep(1.0)
-                # While more requests wait than there are render processes, all are busy.
-                while sum(r is None for r in results) > 4 and len(latencies) < 100:
-                    started = time.perf_counter()
-                    assert probe.get("/health").status_code == 200
-                    latencies.append(time.perf_counter() - started)
-                    time.sleep(0.05)
+        with (
+            server.client(key) as http,
+            server.client() as probe,
+            in_threads(12, lambda n: http.post("/v1/documents", json=document_body())) as results,
+        ):
+            time.sleep(1.0)
+            # While more requests wait than there are render processes, all are busy.
+            while sum(r is None for r in results) > 4 and len(latencies) < 100:
+                started = time.perf_counter()
+                assert probe.get("/health").status_code == 200
+                latencies.append(time.perf_counter() - started)
+                time.sleep(0.05)
     finally:
         server.stop()
     assert all(r.status_code == 200 for r in results)

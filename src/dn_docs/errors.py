@@ -75,50 +75,42 @@ class ServiceError(DnDocsError):
     status = 500
     title = "Internal error"
 
-
-class NotAuthenticatedError(ServiceError, PermissionError):
-    status = 401
-    title = "Not authenticated"
-
-
-class ForbiddenError(ServiceError, PermissionError):
-    status = 403
-    title = "Forbidden"
+    def __init_subclass__(cls, status: int = 500, title: str = "Internal error") -> None:
+        super().__init_subclass__()
+        cls.status, cls.title = status, title
 
 
-class NotFoundError(ServiceError, LookupError):
-    status = 404
-    title = "Not found"
+class NotAuthenticatedError(ServiceError, PermissionError, status=401, title="Not authenticated"):
+    """No API key, an unknown one or a revoked one."""
 
 
-class ConflictError(ServiceError):
-    status = 409
-    title = "Conflict"
+class ForbiddenError(ServiceError, PermissionError, status=403, title="Forbidden"):
+    """The caller's role may not do this."""
 
 
-class PayloadTooLargeError(ServiceError):
-    status = 413
-    title = "Payload too large"
+class NotFoundError(ServiceError, LookupError, status=404, title="Not found"):
+    """No such object, or another clinic's."""
 
 
-class UnsupportedMediaTypeError(ServiceError):
-    status = 415
-    title = "Unsupported media type"
+class ConflictError(ServiceError, status=409, title="Conflict"):
+    """An Idempotency-Key reused for another request, or an object not ready."""
 
 
-class BusyError(ServiceError):
+class PayloadTooLargeError(ServiceError, status=413, title="Payload too large"):
+    """A body over its limit."""
+
+
+class UnsupportedMediaTypeError(ServiceError, status=415, title="Unsupported media type"):
+    """A body of a media type the call does not take."""
+
+
+class BusyError(ServiceError, status=429, title="Too many pending renders"):
     """Too many renders are waiting; the client should retry after ``retry_after`` s."""
-
-    status = 429
-    title = "Too many pending renders"
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class UnavailableError(ServiceError):
+class UnavailableError(ServiceError, status=503, title="Service unavailable"):
     """The database or the broker cannot be reached."""
-
-    status = 503
-    title = "Service unavailable"

@@ -73,16 +73,8 @@ def batch_out(db: Session, batch: Batch) -> BatchOut:
     )
 
 
-def _create(
-    db: Session,
-    caller: Caller,
-    data: bytes,
-    media_type: str,
-    filename: str | None,
-    defaults: dict[str, Any] | None,
-) -> BatchOut:
-    batch = batches.create_batch(db, caller, data, media_type, filename, defaults)
-    return batch_out(db, batch)
+def _create(db: Session, caller: Caller, *upload: Any) -> BatchOut:
+    return batch_out(db, batches.create_batch(db, caller, *upload))
 
 
 def _status(db: Session, caller: Caller, batch_id: str) -> BatchOut:

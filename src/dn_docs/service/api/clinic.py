@@ -14,7 +14,15 @@ from ..problems import responses
 from ..services import audit, clinics
 from ..services.access import MANAGERS, Caller
 from .deps import current_caller, in_session, limit_body, media_type, read_body
-from .schemas import AuditOut, ClinicDetails, ClinicIn, ClinicOut, LogoOut, PractitionerIn
+from .schemas import (
+    AuditOut,
+    ClinicDetails,
+    ClinicIn,
+    ClinicOut,
+    LogoOut,
+    PractitionerIn,
+    binary_body,
+)
 
 router = APIRouter(prefix="/v1", tags=["clinic"])
 
@@ -119,15 +127,7 @@ async def get_logo(caller: Annotated[Caller, Depends(current_caller)]) -> Respon
     summary="Set the clinic's logo: PNG or JPEG, at most 512 KiB and 2000 × 2000 pixels",
     response_model=ClinicOut,
     responses=responses(401, 403, 413, 415, 422, 503),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "image/png": {"schema": {"type": "string", "format": "binary"}},
-                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
+    openapi_extra=binary_body(*clinics.LOGO_TYPES),
 )
 async def put_logo(
     request: Request, caller: Annotated[Caller, Depends(current_caller)]

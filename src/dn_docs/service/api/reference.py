@@ -16,7 +16,7 @@ from ..services.access import Caller
 from ..services.verify import verify_pdf
 from .deps import current_caller, idempotent, read_body
 from .documents import IdempotencyKey
-from .schemas import ContentItemOut, ContentOut, LocaleOut, VerifyOut
+from .schemas import ContentItemOut, ContentOut, LocaleOut, VerifyOut, binary_body
 
 router = APIRouter(prefix="/v1", tags=["reference"])
 
@@ -51,15 +51,7 @@ async def get_locales(caller: Annotated[Caller, Depends(current_caller)]) -> lis
     summary="Check a consent PDF against its embedded record",
     response_model=VerifyOut,
     responses=responses(401, 409, 413, 415, 422, 503),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                media_type: {"schema": {"type": "string", "format": "binary"}}
-                for media_type in PDF_TYPES
-            },
-        }
-    },
+    openapi_extra=binary_body(*PDF_TYPES),
 )
 async def verify(
     request: Request,

@@ -15,6 +15,14 @@ BatchFileName = Literal[
 ID_PATTERN = r"^[0-9a-f]{32}$"
 
 
+def binary_body(*media_types: str) -> dict[str, object]:
+    """``openapi_extra`` for a route whose body is a file of one of ``media_types``."""
+    schema = {"type": "string", "format": "binary"}
+    return {
+        "requestBody": {"required": True, "content": {m: {"schema": schema} for m in media_types}}
+    }
+
+
 class DocumentOut(BaseModel):
     """A document's metadata: no patient data."""
 

@@ -46,7 +46,7 @@ from ..models import (
 )
 from ..security import cipher
 from . import audit, clinics, documents
-from .access import Caller
+from .access import Caller, owned
 
 PACKETS = "packets.pdf"
 #: The files a finished batch offers, with their media types.
@@ -124,10 +124,7 @@ def create_batch(
 
 
 def get_batch(db: Session, caller: Caller, batch_id: str) -> Batch:
-    batch = db.get(Batch, batch_id)
-    if batch is None or batch.clinic_id != caller.clinic_id:
-        raise NotFoundError(f"no batch {batch_id}")
-    return batch
+    return owned(db, Batch, batch_id, caller, "batch")
 
 
 @dataclass

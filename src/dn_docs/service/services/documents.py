@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session
 
 from ...batch.inputs import merge_defaults
 from ...content import select as select_content
-from ...errors import ConflictError, ConsentRefusedError, DnDocsError, NotFoundError, RequestError
+from ...errors import ConflictError, ConsentRefusedError, DnDocsError, RequestError
 from ...pipeline import render_document
 from ...request import DocumentRequest, parse_request
 from ...storage import write_atomic
 from ..models import FINISHED, Batch, Clinic, Document, DocumentStatus, utcnow
 from ..security import cipher
 from . import audit, clinics
-from .access import Caller
+from .access import Caller, owned
 
 log = logging.getLogger("dn_docs.service")
 
@@ -91,10 +91,7 @@ def create_document(
 
 def get_document(db: Session, caller: Caller, document_id: str) -> Document:
     """The caller's clinic's document; another clinic's or an unknown id is 404."""
-    document = db.get(Document, document_id)
-    if document is None or document.clinic_id != caller.clinic_id:
-        raise NotFoundError(f"no document {document_id}")
-    return document
+    return owned(db, Document, document_id, caller, "document")
 
 
 def finished_pdf(document: Document) -> bytes | None:
