@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pikepdf
 import pytest
 import redis
 from batch_support import Workers
@@ -200,7 +201,15 @@ def test_idempotency_keys(deployment: Deployment) -> None:
         later = {"Idempotency-Key": "visit-2", "Prefer": "respond-async"}
         accepted = http.post("/v1/documents", json=body, headers=later)
         accepted_again = http.post("/v1/documents", json=body, headers=later)
+        upload = {"file": ("day.jsonl", json.dumps(body).encode(), "application/jsonl")}
+        batches = [
+            http.post("/v1/batches", files=upload, headers={"Idempotency-Key": "day-1"})
+            for _ in range(2)
+        ]
         audit = http.get("/v1/audit").json()
+    # Each multipart body has its own boundary; the same file is the same request.
+    assert [b.status_code for b in batches] == [202, 202]
+    assert batches[0].headers["location"] == batches[1].headers["location"]
     assert first.status_code == again.status_code == 200
     assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
     assert again.headers["content-location"] == first.headers["content-location"]
@@ -343,6 +352,52 @@ def test_verify_a_served_consent(deployment: Deployment) -> None:
     assert intact.status_code == 200 and intact.json()["intact"] is True
     assert PATIENT["name"] not in intact.text
     assert problem(junk, 422)["errors"][0]["field"] == "file"
+
+
+def png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 90, 160)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_widths(pdf: bytes) -> list[int]:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return [int(image.Width) for page in document.pages for image in page.images.values()]
+
+
+def test_the_clinic_logo_is_printed_on_documents(deployment: Deployment) -> None:
+    logo = png(240, 80)
+    with deployment.client() as http:
+        before = http.post("/v1/documents", json=document_body(kind="aftercare")).content
+        uploaded = http.put("/v1/clinic/logo", content=logo, headers={"Content-Type": "image/png"})
+        assert uploaded.status_code == 200, uploaded.text[:300]
+        assert uploaded.json()["logo"]["sha256"] == hashlib.sha256(logo).hexdigest()
+        assert http.get("/v1/clinic/logo").content == logo
+        with_logo = http.post("/v1/documents", json=document_body(kind="aftercare")).content
+        too_wide = problem(
+            http.put(
+                "/v1/clinic/logo", content=png(2100, 20), headers={"Content-Type": "image/png"}
+            ),
+            422,
+        )
+        assert http.delete("/v1/clinic/logo").json()["logo"] is None
+        after = http.post("/v1/documents", json=document_body(kind="aftercare")).content
+    # The render process (a worker on another machine, in broker mode) got the logo from
+    # the database.
+    assert 240 in image_widths(with_logo)
+    assert 240 not in image_widths(before) and 240 not in image_widths(after)
+    assert too_wide["errors"][0]["field"] == "logo"
+
+
+def test_content_and_locales(deployment: Deployment) -> None:
+    with deployment.client() as http:
+        content = http.get("/v1/content").json()
+        languages = http.get("/v1/locales").json()
+    assert content["version"] and all(item["citations"] for item in content["items"])
+    assert {"en", "ar", "zh_Hans"} <= {language["locale"] for language in languages}
+    assert {language["direction"] for language in languages} == {"ltr", "rtl"}
 
 
 def test_no_patient_data_in_logs_audit_queue_or_database(deployment: Deployment) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from batch_support import RedisServer, Workers
+from batch_support import RedisServer, Workers, write_batch
 from helpers import Pdf
 from service_support import (
     PROFILE,
@@ -213,3 +213,35 @@ def test_the_readme_curl_example_returns_a_consent_pdf(tmp_path: Path) -> None:
     pdf = Pdf((tmp_path / "consent.pdf").read_bytes())
     assert pdf.contains("María José Fernández") and pdf.contains("Harbour Physio")
     assert "Consentimiento" in pdf.text
+
+
+def test_cancelling_a_batch_stops_what_has_not_started(tmp_path: Path) -> None:
+    server, key = embedded(tmp_path, DN_DOCS_RENDER_PROCESSES="1")
+    source = tmp_path / "week.csv"
+    expected, _ = write_batch(source, rows=30)
+    try:
+        with server.client(key) as http:
+            made = http.post(
+                "/v1/batches", files={"file": ("week.csv", source.read_bytes(), "text/csv")}
+            )
+            location = made.headers["location"]
+            while http.get(location).json()["counts"]["done"] < 2:
+                time.sleep(0.2)
+            cancelled = http.delete(location).json()
+            deadline = time.monotonic() + 120
+            while (status := http.get(location).json())["finished_at"] is None:
+                assert time.monotonic() < deadline, status
+                time.sleep(0.2)
+            manifest = http.get(f"{location}/files/manifest.json").json()["documents"]
+            stack = Pdf(http.get(f"{location}/files/merged-consent.pdf").content)
+            documents = http.get(f"{location}/documents").json()
+    finally:
+        server.stop()
+    assert cancelled["status"] == status["status"] == "cancelled"
+    counts = status["counts"]
+    assert counts["queued"] == counts["rendering"] == 0
+    assert counts["done"] >= 2 and counts["cancelled"] > 0
+    assert counts["done"] + counts["cancelled"] == expected == len(manifest)
+    assert sum(1 for e in manifest if e["status"] == "done") == counts["done"]
+    done_consents = [d for d in documents if d["status"] == "done" and d["kind"] == "consent"]
+    assert stack.pages == sum(d["pages"] for d in done_consents)

@@ -9,6 +9,7 @@ Celery workers on other machines, which read the same ``DN_DOCS_DATABASE_URL`` a
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 from functools import cache
@@ -95,6 +96,9 @@ class Settings(BaseSettings):
             else:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(key + b"\n")
+                logging.getLogger("dn_docs.service").warning(
+                    "generated the encryption key %s: back it up with the database", path
+                )
         return [path.read_bytes().strip()]
 
 

@@ -131,27 +131,24 @@ async def create_batch(
     pool: Annotated[Renders, Depends(renders)],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    body = await read_body(request, MAX_INPUT_BYTES + FORM_OVERHEAD, ("multipart/form-data",))
+    await read_body(request, MAX_INPUT_BYTES + FORM_OVERHEAD, ("multipart/form-data",))
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+    except Exception:  # the multipart parser's errors are the caller's framing
+        raise RequestError([("request", "is not a valid multipart/form-data body")]) from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestError([("file", "is required: the CSV, XLSX or JSON Lines file")])
+    defaults_field = form.get("defaults")
+    defaults = _defaults(defaults_field if isinstance(defaults_field, str) else None)
+    data = await upload.read()
+    kind = upload.content_type or "application/octet-stream"
+    # What the request means, for Idempotency-Key: a client's next multipart boundary
+    # differs, its file and defaults do not.
+    meaning = json.dumps([kind, upload.filename, defaults], sort_keys=True).encode() + data
 
     async def produce() -> Response:
-        try:
-            form = await request.form(max_files=1, max_fields=4)
-        except Exception:  # the multipart parser's errors are the caller's framing
-            raise RequestError([("request", "is not a valid multipart/form-data body")]) from None
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise RequestError([("file", "is required: the CSV, XLSX or JSON Lines file")])
-        defaults_field = form.get("defaults")
-        defaults = _defaults(defaults_field if isinstance(defaults_field, str) else None)
-        data = await upload.read()
-        out = await in_session(
-            _create,
-            caller,
-            data,
-            upload.content_type or "application/octet-stream",
-            upload.filename,
-            defaults,
-        )
+        out = await in_session(_create, caller, data, kind, upload.filename, defaults)
         try:
             await pool.start_batch(out.id)
         except BaseException:
@@ -164,7 +161,7 @@ async def create_batch(
             headers={"Location": f"/v1/batches/{out.id}"},
         )
 
-    return await idempotent(request, caller, body, produce)
+    return await idempotent(request, caller, meaning, produce)
 
 
 @router.get(
