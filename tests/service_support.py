@@ -254,7 +254,8 @@ class RedisMonitor:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.connection = redis.Redis(host="127.0.0.1", port=6379)
+        # No read timeout: a quiet Redis sends MONITOR nothing for a while.
+        self.connection = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=None)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.stopping = False
 

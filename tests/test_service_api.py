@@ -364,7 +364,7 @@ def png(width: int, height: int) -> bytes:
 
 def image_widths(pdf: bytes) -> list[int]:
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        return [int(image.Width) for page in document.pages for image in page.images.values()]
+        return [int(image.Width) for page in document.pages for image in page.get_images().values()]
 
 
 def test_the_clinic_logo_is_printed_on_documents(deployment: Deployment) -> None:
