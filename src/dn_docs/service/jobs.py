@@ -8,7 +8,6 @@ after its rows are read, its outputs after its last document).
 from __future__ import annotations
 
 import logging
-import os
 
 from .models import Batch, BatchStatus
 from .services import batches, documents
@@ -52,18 +51,12 @@ def _fail_batch(batch_id: str) -> None:
             batch.finished_at = utcnow()
 
 
-#: How much lower a render process's CPU priority is than the server's: the server
-#: answers (and queues) while every render process is busy.
-RENDER_NICENESS = 0
-
-
 def init_process() -> None:
-    """A local pool process: lower priority, then warm up in the clinics' languages."""
+    """A local pool process: logs like the server's, warm in the clinics' languages."""
     from worker import warm_languages
 
     from ..pipeline import warm_up
 
-    os.nice(RENDER_NICENESS)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

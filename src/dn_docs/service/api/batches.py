@@ -18,7 +18,7 @@ from ..problems import responses
 from ..rendering import Renders
 from ..services import batches
 from ..services.access import Caller
-from .deps import current_caller, idempotent, in_session, read_body, renders
+from .deps import CallerDep, idempotent, in_session, one_of_theirs, read_body, renders
 from .documents import IdempotencyKey, document_out
 from .schemas import ID_PATTERN, BatchFileName, BatchFileOut, BatchOut, DocumentOut, RowProblem
 
@@ -127,7 +127,7 @@ def _defaults(text: str | None) -> dict[str, Any] | None:
 )
 async def create_batch(
     request: Request,
-    caller: Annotated[Caller, Depends(current_caller)],
+    caller: CallerDep,
     pool: Annotated[Renders, Depends(renders)],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -164,29 +164,27 @@ async def create_batch(
     return await idempotent(request, caller, meaning, produce)
 
 
-@router.get(
+@one_of_theirs(
+    router,
+    "GET",
     "/{batch_id}",
-    operation_id="getBatch",
-    summary="A batch's status, counts, progress and files",
-    response_model=BatchOut,
-    responses=responses(401, 404, 422, 503),
+    "getBatch",
+    "A batch's status, counts, progress and files",
+    BatchOut,
 )
-async def get_batch(
-    batch_id: BatchId, caller: Annotated[Caller, Depends(current_caller)]
-) -> BatchOut:
+async def get_batch(batch_id: BatchId, caller: CallerDep) -> BatchOut:
     return await in_session(_status, caller, batch_id)
 
 
-@router.get(
+@one_of_theirs(
+    router,
+    "GET",
     "/{batch_id}/documents",
-    operation_id="getBatchDocuments",
-    summary="A batch's documents, in row order",
-    response_model=list[DocumentOut],
-    responses=responses(401, 404, 422, 503),
+    "getBatchDocuments",
+    "A batch's documents, in row order",
+    list[DocumentOut],
 )
-async def get_batch_documents(
-    batch_id: BatchId, caller: Annotated[Caller, Depends(current_caller)]
-) -> list[DocumentOut]:
+async def get_batch_documents(batch_id: BatchId, caller: CallerDep) -> list[DocumentOut]:
     found = await in_session(batches.batch_documents, caller, batch_id)
     return [document_out(d) for d in found]
 
@@ -204,9 +202,7 @@ async def get_batch_documents(
         **responses(401, 404, 422, 503),
     },
 )
-async def get_batch_file(
-    batch_id: BatchId, name: BatchFileName, caller: Annotated[Caller, Depends(current_caller)]
-) -> Response:
+async def get_batch_file(batch_id: BatchId, name: BatchFileName, caller: CallerDep) -> Response:
     content, media_type = await in_session(batches.batch_file, caller, batch_id, name)
     return Response(
         content,
@@ -215,16 +211,12 @@ async def get_batch_file(
     )
 
 
-@router.delete(
-    "/{batch_id}",
-    operation_id="cancelBatch",
-    summary="Cancel what has not started",
-    response_model=BatchOut,
-    responses=responses(401, 404, 422, 503),
+@one_of_theirs(
+    router, "DELETE", "/{batch_id}", "cancelBatch", "Cancel what has not started", BatchOut
 )
 async def cancel_batch(
     batch_id: BatchId,
-    caller: Annotated[Caller, Depends(current_caller)],
+    caller: CallerDep,
     pool: Annotated[Renders, Depends(renders)],
 ) -> BatchOut:
     _, finish = await in_session(batches.cancel_batch, caller, batch_id)

@@ -13,7 +13,7 @@ from ..models import Clinic
 from ..problems import responses
 from ..services import audit, clinics
 from ..services.access import MANAGERS, Caller
-from .deps import current_caller, in_session, limit_body, media_type, read_body
+from .deps import CallerDep, in_session, limit_body, media_type, read_body
 from .schemas import (
     AuditOut,
     ClinicDetails,
@@ -91,7 +91,7 @@ def _audit(db: Session, caller: Caller) -> list[AuditOut]:
     response_model=ClinicOut,
     responses=responses(401, 503),
 )
-async def get_clinic(caller: Annotated[Caller, Depends(current_caller)]) -> ClinicOut:
+async def get_clinic(caller: CallerDep) -> ClinicOut:
     return await in_session(_profile, caller)
 
 
@@ -102,9 +102,7 @@ async def get_clinic(caller: Annotated[Caller, Depends(current_caller)]) -> Clin
     responses=responses(401, 403, 413, 422, 503),
     dependencies=[Depends(limit_body(PROFILE_BYTES))],
 )
-async def put_clinic(
-    body: Annotated[ClinicIn, Body()], caller: Annotated[Caller, Depends(current_caller)]
-) -> ClinicOut:
+async def put_clinic(body: Annotated[ClinicIn, Body()], caller: CallerDep) -> ClinicOut:
     return await in_session(_update, caller, body)
 
 
@@ -117,7 +115,7 @@ async def put_clinic(
         **responses(401, 404, 503),
     },
 )
-async def get_logo(caller: Annotated[Caller, Depends(current_caller)]) -> Response:
+async def get_logo(caller: CallerDep) -> Response:
     data, kind = await in_session(_logo, caller)
     return Response(data, media_type=kind)
 
@@ -129,9 +127,7 @@ async def get_logo(caller: Annotated[Caller, Depends(current_caller)]) -> Respon
     responses=responses(401, 403, 413, 415, 422, 503),
     openapi_extra=binary_body(*clinics.LOGO_TYPES),
 )
-async def put_logo(
-    request: Request, caller: Annotated[Caller, Depends(current_caller)]
-) -> ClinicOut:
+async def put_logo(request: Request, caller: CallerDep) -> ClinicOut:
     data = await read_body(request, MAX_LOGO_BYTES, tuple(clinics.LOGO_TYPES))
     return await in_session(_set_logo, caller, media_type(request), data)
 
@@ -142,7 +138,7 @@ async def put_logo(
     response_model=ClinicOut,
     responses=responses(401, 403, 503),
 )
-async def delete_logo(caller: Annotated[Caller, Depends(current_caller)]) -> ClinicOut:
+async def delete_logo(caller: CallerDep) -> ClinicOut:
     return await in_session(_remove_logo, caller)
 
 
@@ -152,5 +148,5 @@ async def delete_logo(caller: Annotated[Caller, Depends(current_caller)]) -> Cli
     response_model=list[AuditOut],
     responses=responses(401, 403, 503),
 )
-async def get_audit(caller: Annotated[Caller, Depends(current_caller)]) -> list[AuditOut]:
+async def get_audit(caller: CallerDep) -> list[AuditOut]:
     return await in_session(_audit, caller)

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
-from fastapi import Request, Response, Security
+from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from .. import db
+from ..problems import responses
 from ..rendering import Renders
 from ..services import idempotency, keys
 from ..services.access import Caller
 
 P = ParamSpec("P")
 T = TypeVar("T")
+Route = TypeVar("Route", bound=Callable[..., Any])
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -32,6 +34,26 @@ def current_caller(
 ) -> Caller:
     with db.session() as session:
         return keys.authenticate(session, credentials.credentials if credentials else None)
+
+
+#: The calling clinic, from its API key (401 without a valid one).
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def one_of_theirs(
+    router: APIRouter, method: str, path: str, operation_id: str, summary: str, model: Any
+) -> Callable[[Route], Route]:
+    """A route about one document or batch of the caller's clinic, by its id: another
+    clinic's id is 404, as an unknown one is."""
+    decorate: Callable[[Route], Route] = router.api_route(
+        path,
+        methods=[method],
+        operation_id=operation_id,
+        summary=summary,
+        response_model=model,
+        responses=responses(401, 404, 422, 503),
+    )
+    return decorate
 
 
 def renders(request: Request) -> Renders:

@@ -20,7 +20,7 @@ from ..problems import problem_response, responses
 from ..rendering import Renders, mark_failed
 from ..services import clinics, documents
 from ..services.access import Caller
-from .deps import current_caller, idempotent, in_session, read_body, renders
+from .deps import CallerDep, idempotent, in_session, one_of_theirs, read_body, renders
 from .schemas import ID_PATTERN, DocumentOut
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -48,21 +48,7 @@ IdempotencyKey = Annotated[
 
 
 def document_out(document: Document) -> DocumentOut:
-    return DocumentOut(
-        id=document.id,
-        kind=document.kind,  # type: ignore[arg-type]
-        locale=document.locale,
-        status=document.status,  # type: ignore[arg-type]
-        error=document.error,
-        batch_id=document.batch_id,
-        row=document.row,
-        pages=document.pages,
-        bytes=document.bytes,
-        sha256=document.sha256,
-        created_at=document.created_at,
-        finished_at=document.finished_at,
-        pdf=f"/v1/documents/{document.id}/pdf",
-    )
+    return DocumentOut.model_validate(document)
 
 
 def _store(db: Session, caller: Caller, body: Any) -> Document:
@@ -134,7 +120,7 @@ def _outcome(db: Session, caller: Caller, document_id: str) -> tuple[Document, b
 )
 async def create_document(
     request: Request,
-    caller: Annotated[Caller, Depends(current_caller)],
+    caller: CallerDep,
     pool: Annotated[Renders, Depends(renders)],
     idempotency_key: IdempotencyKey = None,
     prefer: Annotated[str | None, Header(description="respond-async: answer 202 at once")] = None,
@@ -170,16 +156,8 @@ async def create_document(
     return await idempotent(request, caller, body, produce)
 
 
-@router.get(
-    "/{document_id}",
-    operation_id="getDocument",
-    summary="A document's metadata",
-    response_model=DocumentOut,
-    responses=responses(401, 404, 422, 503),
-)
-async def get_document(
-    document_id: DocumentId, caller: Annotated[Caller, Depends(current_caller)]
-) -> DocumentOut:
+@one_of_theirs(router, "GET", "/{document_id}", "getDocument", "A document's metadata", DocumentOut)
+async def get_document(document_id: DocumentId, caller: CallerDep) -> DocumentOut:
     document = await in_session(documents.get_document, caller, document_id)
     return document_out(document)
 
@@ -191,9 +169,7 @@ async def get_document(
     response_class=Response,
     responses={200: PDF_RESPONSE, **responses(401, 404, 409, 422, 503)},
 )
-async def get_document_pdf(
-    document_id: DocumentId, caller: Annotated[Caller, Depends(current_caller)]
-) -> Response:
+async def get_document_pdf(document_id: DocumentId, caller: CallerDep) -> Response:
     document = await in_session(documents.get_document, caller, document_id)
     pdf = await in_session(documents.document_pdf, caller, document_id)
     return _pdf_response(document, pdf)

@@ -4,17 +4,15 @@ checking a printed consent."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..problems import responses
 from ..services import catalog
-from ..services.access import Caller
 from ..services.verify import verify_pdf
-from .deps import current_caller, idempotent, read_body
+from .deps import CallerDep, idempotent, read_body
 from .documents import IdempotencyKey
 from .schemas import ContentItemOut, ContentOut, LocaleOut, VerifyOut, binary_body
 
@@ -27,22 +25,18 @@ PDF_TYPES = ("application/pdf", "application/octet-stream")
 
 @router.get(
     "/content",
-    summary="The clinical content catalog, each statement with its citations",
+    summary="The clinical content catalog, each statement with its citations (no key needed)",
     response_model=ContentOut,
-    responses=responses(401, 503),
 )
-async def get_content(caller: Annotated[Caller, Depends(current_caller)]) -> ContentOut:
+async def get_content() -> ContentOut:
     version, items = catalog.content_items()
     return ContentOut(version=version, items=[ContentItemOut(**asdict(i)) for i in items])
 
 
 @router.get(
-    "/locales",
-    summary="The shipped languages",
-    response_model=list[LocaleOut],
-    responses=responses(401, 503),
+    "/locales", summary="The shipped languages (no key needed)", response_model=list[LocaleOut]
 )
-async def get_locales(caller: Annotated[Caller, Depends(current_caller)]) -> list[LocaleOut]:
+async def get_locales() -> list[LocaleOut]:
     return [LocaleOut(**asdict(language)) for language in catalog.languages()]
 
 
@@ -55,7 +49,7 @@ async def get_locales(caller: Annotated[Caller, Depends(current_caller)]) -> lis
 )
 async def verify(
     request: Request,
-    caller: Annotated[Caller, Depends(current_caller)],
+    caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     body = await read_body(request, MAX_VERIFY_BYTES, PDF_TYPES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 DocumentState = Literal["queued", "rendering", "done", "failed", "cancelled"]
 BatchState = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -26,6 +26,8 @@ def binary_body(*media_types: str) -> dict[str, object]:
 class DocumentOut(BaseModel):
     """A document's metadata: no patient data."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     kind: Literal["consent", "aftercare"]
     locale: str
@@ -38,7 +40,11 @@ class DocumentOut(BaseModel):
     sha256: str | None = None
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
-    pdf: str = Field(description="Where the PDF is, once status is done")
+
+    @computed_field(description="Where the PDF is, once status is done")  # type: ignore[prop-decorator]
+    @property
+    def pdf(self) -> str:
+        return f"/v1/documents/{self.id}/pdf"
 
 
 class RowProblem(BaseModel):
