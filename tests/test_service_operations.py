@@ -65,9 +65,9 @@ def test_health_answers_while_every_render_process_is_busy(tmp_path: Path) -> No
         with (
             server.client(key) as http,
             server.client() as probe,
-            in_threads(12, lambda n: http.post("/v1/documents", json=document_body())) as results,
+            in_threads(24, lambda n: http.post("/v1/documents", json=document_body())) as results,
         ):
-            time.sleep(1.0)
+            time.sleep(0.3)  # the requests have reached the server
             # While more requests wait than there are render processes, all are busy.
             while sum(r is None for r in results) > 4 and len(latencies) < 100:
                 started = time.perf_counter()
@@ -77,7 +77,7 @@ def test_health_answers_while_every_render_process_is_busy(tmp_path: Path) -> No
     finally:
         server.stop()
     assert all(r.status_code == 200 for r in results)
-    assert len(latencies) >= 10
+    assert len(latencies) >= 5
     # Timing on a shared machine is noisy: the typical answer, and nine in ten, must be
     # well inside 100 ms.
     assert statistics.median(latencies) < 0.1, latencies
