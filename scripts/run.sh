@@ -5,7 +5,9 @@
 #
 #   bash scripts/run.sh demo    install, then render the demo documents into out/demo
 #   bash scripts/run.sh test    install, then run lint, type checks and the test suite
-#   bash scripts/run.sh bench   install, then run the benchmark
+#   bash scripts/run.sh bench   install, then run the benchmarks (batches, then the HTTP service)
+#   bash scripts/run.sh serve   install, migrate the SQLite database, make a demo clinic
+#                               (once) and an API key, then run the HTTP API
 #   bash scripts/run.sh setup   install only
 #   bash scripts/run.sh lock    refresh requirements.lock from pyproject.toml
 set -euo pipefail
@@ -127,13 +129,30 @@ case "$cmd" in
     say "pytest"
     "$VENV/bin/pytest" "$@"
     ;;
+  serve)
+    setup
+    "$VENV/bin/dn-docs" db upgrade
+    clinic=$("$VENV/bin/dn-docs" clinics list | awk '$3 == "Demo" && $4 == "Physio" {print $1; exit}')
+    if [[ -z "$clinic" ]]; then
+      clinic=$("$VENV/bin/dn-docs" clinics create --name "Demo Physio" --country GB \
+        --language en --phone "+44 20 7946 0000" --address "1 Quay Street, Bristol")
+      say "created the demo clinic $clinic"
+    fi
+    key=$("$VENV/bin/dn-docs" keys create --clinic "$clinic" --label "run.sh serve" 2>/dev/null)
+    say "API key for the demo clinic (shown once): $key"
+    host="${DN_DOCS_HOST:-127.0.0.1}" port="${DN_DOCS_PORT:-8000}"
+    say "serving on http://$host:$port (try: curl http://$host:$port/health)"
+    exec "$VENV/bin/dn-docs" serve --host "$host" --port "$port"
+    ;;
   bench)
     setup
     ensure_redis
     "$PY" benchmarks/bench.py "$@"
+    # The HTTP service under load, written beside the batch figures.
+    "$PY" benchmarks/serve_bench.py
     ;;
   *)
-    echo "usage: bash scripts/run.sh {demo|test|bench|setup|lock} [args...]" >&2
+    echo "usage: bash scripts/run.sh {demo|test|serve|bench|setup|lock} [args...]" >&2
     exit 2
     ;;
 esac

@@ -200,3 +200,7 @@ def render(self: Task[Any, Any], job_payload: dict[str, Any]) -> dict[str, Any]:
     """One job, as dispatchers sent it before messages carried several: a queue may
     still hold such messages when its workers are upgraded."""
     return _render_each([job_payload])[0]
+
+
+# The HTTP service's task (dn-docs serve with a broker): ids in, the database holds the rest.
+from dn_docs.service import tasks as _service_tasks  # noqa: E402, F401

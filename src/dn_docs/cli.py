@@ -527,3 +527,12 @@ def doctor(out: Path) -> None:
         click.echo(str(check))
     if not all(check.ok for check in checks):
         sys.exit(1)
+
+
+def _register_service_commands() -> None:
+    from .service.commands import register
+
+    register(main)
+
+
+_register_service_commands()

@@ -84,3 +84,54 @@ class RecordError(DnDocsError, ValueError):
 
 class MissingRecordError(RecordError, LookupError):
     """A PDF has no consent record: not a dn-docs consent form."""
+
+
+class ServiceError(DnDocsError):
+    """The HTTP service refuses or cannot serve a call; ``status`` is its HTTP status.
+
+    Messages are shown to API clients and operators: they name ids and fields, never
+    patient data.
+    """
+
+    status = 500
+    title = "Internal error"
+
+    def __init_subclass__(cls, status: int = 500, title: str = "Internal error") -> None:
+        super().__init_subclass__()
+        cls.status, cls.title = status, title
+
+
+class NotAuthenticatedError(ServiceError, PermissionError, status=401, title="Not authenticated"):
+    """No API key, an unknown one or a revoked one."""
+
+
+class ForbiddenError(ServiceError, PermissionError, status=403, title="Forbidden"):
+    """The caller's role may not do this."""
+
+
+class NotFoundError(ServiceError, LookupError, status=404, title="Not found"):
+    """No such object, or another clinic's."""
+
+
+class ConflictError(ServiceError, status=409, title="Conflict"):
+    """An Idempotency-Key reused for another request, or an object not ready."""
+
+
+class PayloadTooLargeError(ServiceError, status=413, title="Payload too large"):
+    """A body over its limit."""
+
+
+class UnsupportedMediaTypeError(ServiceError, status=415, title="Unsupported media type"):
+    """A body of a media type the call does not take."""
+
+
+class BusyError(ServiceError, status=429, title="Too many pending renders"):
+    """Too many renders are waiting; the client should retry after ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnavailableError(ServiceError, status=503, title="Service unavailable"):
+    """The database or the broker cannot be reached."""

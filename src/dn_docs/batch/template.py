@@ -70,7 +70,7 @@ def xlsx_template() -> bytes:
 
     _check_labels()
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook has one sheet
     sheet.title = "Patients"
     sheet.append([label for label, _, _ in COLUMNS])
     sheet.append([example for _, example, _ in COLUMNS])
