@@ -16,6 +16,7 @@ from ..errors import DnDocsError
 from ..examples import example_request
 from ..request import DocumentRequest
 from ..version import __version__
+from ..web import tablet
 from . import db, problems
 from .api import batches, clinic, documents, health, reference, signing
 from .rendering import create_renders
@@ -110,6 +111,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     for module in (health, documents, batches, clinic, reference, signing):
         app.include_router(module.router)
+    tablet.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -117,6 +117,10 @@ class TabletView:
     attempts_left: int = PIN_ATTEMPTS
     #: Where the tablet goes when it is given back.
     return_to: str = CLOSED_PATH
+    #: Below this age a guardian signs (for the guardian's statement).
+    guardian_age: int | None = None
+    #: The practitioner has entered the PIN: the tablet is in their hands.
+    staff: bool = False
 
 
 def _digest(secret: str) -> str:
@@ -383,6 +387,8 @@ def tablet_view(db: Session, session: SigningSession) -> TabletView:
         printed_name=printed.get(role or "") if step in (Step.SIGN, Step.PRACTITIONER) else None,
         attempts_left=max(0, PIN_ATTEMPTS - session.pin_failures),
         return_to=session.return_to or CLOSED_PATH,
+        guardian_age=select_content(request).guardian_age,
+        staff=session.staff_unlocked,
     )
 
 
