@@ -54,8 +54,8 @@ MAX_FORM_BYTES = 1024 * 1024
 #: Seconds the practitioner's signature waits for the seal before the page says "wait".
 SEAL_WAIT = 60
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-_STATIC = re.compile(r"[a-z0-9-]+\.(js|css)")
-_MEDIA = {"js": "text/javascript", "css": "text/css"}
+_STATIC = re.compile(r"[a-z0-9-]+\.(js|css|svg)")
+_MEDIA = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 _DATA_URL = "data:image/png;base64,"
 #: The signature statement each role signs under (the document's own sentences).
 _STATEMENTS = {
@@ -137,15 +137,25 @@ def _clear_cookie(response: Response) -> Response:
     return response
 
 
-def not_found(request: Request) -> Response:
-    return _clear_cookie(page("not_found.html", _browser_locale(request), status=404))
+def not_found(request: Request, forget: bool = False) -> Response:
+    """The page for a link or a tablet that leads to no session; ``forget`` removes a
+    cookie that is the key to none (never one that still holds the tablet)."""
+    response = page("not_found.html", _browser_locale(request), status=404)
+    return _clear_cookie(response) if forget else response
 
 
 def _same_origin(request: Request) -> bool:
-    """A form posted from the tablet's own page (the cookie is SameSite=Strict too)."""
+    """A form posted from the tablet's own page (the cookie is SameSite=Strict too).
+
+    Browsers say where a request comes from in ``Sec-Fetch-Site``; the pages send no
+    referrer, so a browser's ``Origin`` on a form post is ``null``.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin is None:
+        return True
     host = request.headers.get("host", "")
     return origin in (f"http://{host}", f"https://{host}")
 
@@ -228,7 +238,7 @@ async def page_image(request: Request, number: int) -> Response:
 async def tablet(request: Request) -> Response:
     found = await device_view(request)
     if found is None:
-        return not_found(request)
+        return not_found(request, forget=True)
     return _view_page(found[1])
 
 
@@ -361,7 +371,7 @@ async def open_link(request: Request, token: str) -> Response:
     try:
         _, cookie = await in_session(signing.open_link, token)
     except NotFoundError:
-        return not_found(request)
+        return not_found(request, forget=True)
     response = _redirect(SIGN_PATH)
     _set_cookie(response, request, cookie)
     return response
@@ -374,16 +384,17 @@ def _under_sign(path: str) -> bool:
     return path == SIGN_PATH or path.startswith(SIGN_PATH + "/")
 
 
-def _locking(cookie: str) -> bool | None:
-    """True if the cookie's session holds its tablet; None if it names no session."""
+def _locking(cookie: str) -> bool:
+    """True if the cookie's session holds its tablet."""
     with db.session() as session:
         found = signing.device_session(session, cookie)
-        return None if found is None else signing.locks(found)
+        return found is not None and signing.locks(found)
 
 
 class TabletLock:
     """Every path outside ``/sign``, asked for by a browser whose signing session holds
-    it, is a redirect to ``/sign``; a cookie of no session is removed on the way."""
+    it, is a redirect to ``/sign``; a cookie of a session that no longer holds it is
+    removed on the way."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -403,9 +414,6 @@ class TabletLock:
             holds = True
         if holds:
             await _redirect(SIGN_PATH)(scope, receive, send)
-            return
-        if holds is False:
-            await self.app(scope, receive, send)
             return
 
         async def forget(message: Message) -> None:

@@ -18,6 +18,7 @@ Sessions expire after :data:`SESSION_MINUTES`; they are deleted with their docum
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -459,7 +460,10 @@ def add_signature(
             [(field.rsplit(".", 1)[-1], reason) for field, reason in exc.errors]
         ) from None
     state = _read_state(session)
-    state["captures"].append(json.loads(parsed.model_dump_json()))
+    stored = parsed.model_dump(mode="json", exclude={"image"})
+    # As SignatureCapture reads it back from JSON (val_json_bytes="base64").
+    stored["image"] = base64.b64encode(parsed.image).decode("ascii") if parsed.image else None
+    state["captures"].append(stored)
     _write_state(session, state)
     entry = {
         "role": role,
