@@ -331,3 +331,42 @@ def test_without_a_sealing_key_a_session_is_not_started(tmp_path: Path) -> None:
         server.stop()
     assert refused.status_code == 409
     assert "DN_DOCS_SIGNING_KEY" in refused.json()["detail"]
+
+
+def test_a_minors_consent_in_arabic_signs_in_the_documents_order_and_language(
+    clinic: Clinic,
+) -> None:
+    document_id = clinic.consent(locale="ar", patient={**PATIENT, "date_of_birth": "2014-05-02"})
+    started = clinic.start(document_id, witness=True)
+    assert started["roles"] == ["guardian", "patient", "interpreter", "witness", "practitioner"]
+    with _open(clinic, started["url"]) as tablet:
+        shown = tablet.get("/sign")
+        assert shown.status_code == 200
+        assert '<html lang="ar" dir="rtl">' in shown.text
+        assert "يرجى قراءة نموذج الموافقة الخاص بك" in shown.text
+        assert 'data-role="guardian"' in shown.text
+        assert (
+            "Content-Security-Policy" in shown.headers
+            and "default-src 'self'" in (shown.headers["content-security-policy"])
+        )
+        # The guardian has no printed name: a typed signature needs one.
+        nameless = tablet.post(
+            "/sign/signature", data={"role": "guardian", "method": "typed", "name": " "}
+        )
+        assert nameless.status_code == 422 and 'id="name-error"' in nameless.text
+        typed = tablet.post(
+            "/sign/signature",
+            data={"role": "guardian", "method": "typed", "name": "سمير حداد", "utc_offset": "180"},
+            follow_redirects=False,
+        )
+        assert typed.status_code == 303
+        # Next, the minor signs the patient's box under their own agreement.
+        minor = tablet.get("/sign").text
+        assert 'data-role="patient"' in minor
+        assert "Dry needling was explained to me" not in minor  # in Arabic, not English
+    with clinic.client() as http:
+        session = http.get(f"/v1/signing-sessions/{started['id']}").json()
+    assert session["signers"][0]["role"] == "guardian"
+    assert session["signers"][0]["method"] == "typed"
+    assert session["signers"][0]["signed_at"].endswith("+03:00")
+    assert "سمير" not in str(session)
