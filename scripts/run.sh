@@ -18,11 +18,12 @@ VENV="${DN_DOCS_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
 # WeasyPrint's own libraries, HarfBuzz subsetting (much faster font embedding),
-# fonts for every shipped script, Redis for the batch tests, poppler for humans.
+# fonts for every shipped script, Redis for the batch tests, poppler for humans,
+# Chromium for the browser tests (Playwright drives it; its own download is not used).
 APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
   fontconfig fonts-noto-core fonts-noto-cjk
-  redis-server poppler-utils
+  redis-server poppler-utils chromium
 )
 
 # The resolver that writes requirements.lock (bash scripts/run.sh lock).

@@ -16,8 +16,9 @@ from ..errors import DnDocsError
 from ..examples import example_request
 from ..request import DocumentRequest
 from ..version import __version__
+from ..web import tablet
 from . import db, problems
-from .api import batches, clinic, documents, health, reference
+from .api import batches, clinic, documents, health, reference, signing
 from .rendering import create_renders
 from .security import cipher
 from .services.retention import purge_expired
@@ -108,8 +109,9 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, documents, batches, clinic, reference):
+    for module in (health, documents, batches, clinic, reference, signing):
         app.include_router(module.router)
+    tablet.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -47,6 +47,10 @@ def _log_config() -> dict[str, Any]:
         "stream": "ext://sys.stderr",
     }
     config["loggers"]["dn_docs"] = {"handlers": ["service"], "level": "INFO", "propagate": False}
+    config.setdefault("filters", {})["signing_links"] = {
+        "()": "dn_docs.service.accesslog.SigningLinkFilter"
+    }
+    config["handlers"]["access"]["filters"] = ["signing_links"]
     return config
 
 

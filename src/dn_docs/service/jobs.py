@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from .models import Batch, BatchStatus
-from .services import batches, documents
+from .services import batches, documents, signing
 from .settings import settings
 
 log = logging.getLogger("dn_docs.service")
@@ -18,6 +18,8 @@ log = logging.getLogger("dn_docs.service")
 RENDER = "render"
 PLAN = "plan"
 FINISH = "finish"
+#: Place a signing session's signatures in its consent and seal it.
+SIGN = "sign"
 
 FollowUp = tuple[str, str]
 
@@ -26,6 +28,9 @@ def run(job: str, object_id: str) -> list[FollowUp]:
     if job == RENDER:
         batch_id = documents.render_stored(object_id, settings().soft_time_limit)
         return [(FINISH, batch_id)] if batch_id else []
+    if job == SIGN:
+        signing.seal_stored(object_id)
+        return []
     try:
         if job == PLAN:
             ids, finish_now = batches.plan_stored(object_id)

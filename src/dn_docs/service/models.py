@@ -215,3 +215,55 @@ class IdempotencyRecord(Base):
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     body_sealed: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SigningStatus(StrEnum):
+    #: Waiting for signatures.
+    OPEN = "open"
+    #: Every signer has signed; the consent is being rendered with them and sealed.
+    SEALING = "sealing"
+    SIGNED = "signed"
+    FAILED = "failed"
+    #: Ended before it was signed: the practitioner left the tablet, or ended it.
+    ENDED = "ended"
+
+
+class SigningSession(Base):
+    """A consent signed on a tablet: who signs in which order, and the result.
+
+    Only the SHA-256 of the one-time link's token and of the device's cookie are
+    stored. ``state_sealed`` holds the PIN's hash and the signatures captured so far
+    (names, images); ``signers`` only roles, times and methods.
+    """
+
+    __tablename__ = "signing_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default=SigningStatus.OPEN)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    device_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The roles that sign, in order (the document's signature boxes).
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ``[{"role", "signed_at", "method"}]``: who has signed, no names.
+    signers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    state_sealed: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: The practitioner has entered the PIN on the tablet: the patient's part is over.
+    staff_unlocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Where the tablet goes when the practitioner leaves it (a path of this service).
+    return_to: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(Text)
+    signed_pdf_sealed: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    signed_sha256: Mapped[str | None] = mapped_column(String(64))
+    signed_bytes: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When the tablet was given back (the lock released); None while it is locked.
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -30,6 +30,7 @@ from ..errors import BusyError, UnavailableError
 from . import db, jobs
 from .models import FINISHED, Batch, BatchStatus, Document, DocumentStatus
 from .services.documents import record_outcome
+from .services.signing import sealing_sessions
 from .settings import Settings
 
 log = logging.getLogger("dn_docs.service")
@@ -84,6 +85,11 @@ class Renders(ABC):
 
     async def finish_batch(self, batch_id: str) -> None:
         await self._start(jobs.FINISH, batch_id)
+
+    async def seal_signatures(self, session_id: str) -> asyncio.Future[None]:
+        """Start sealing a signing session's consent; with the local pool the future is
+        done when it is sealed, with Celery when the job is sent (the database says more)."""
+        return await self._start(jobs.SIGN, session_id)
 
     @abstractmethod
     async def _start(self, job: str, object_id: str) -> asyncio.Future[None]: ...
@@ -313,7 +319,7 @@ def mark_failed(document_id: str, reason: str) -> str | None:
 
 def unfinished_jobs() -> list[jobs.FollowUp]:
     """What the local pool of an earlier run left: batches to read, documents to render,
-    outputs to make."""
+    outputs to make, signed consents to seal."""
     with db.session() as session:
         planned = [
             (jobs.PLAN, batch_id)
@@ -335,4 +341,5 @@ def unfinished_jobs() -> list[jobs.FollowUp]:
                 select(Batch.id).where(Batch.finishing.is_(True), Batch.finished_at.is_(None))
             )
         ]
-    return planned + renders + finishing
+        sealing = [(jobs.SIGN, session_id) for session_id in sealing_sessions(session)]
+    return planned + renders + finishing + sealing

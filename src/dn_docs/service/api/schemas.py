@@ -177,3 +177,65 @@ class HealthOut(BaseModel):
 class ReadyOut(BaseModel):
     status: Literal["ready"]
     checks: dict[str, str]
+
+
+SigningState = Literal["open", "sealing", "signed", "failed", "ended"]
+SignerRoleName = Literal["patient", "guardian", "minor", "interpreter", "witness", "practitioner"]
+
+
+class SigningSessionIn(BaseModel):
+    """Start signing a finished consent on a tablet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pin: str = Field(
+        pattern=r"^[0-9]{4,12}$",
+        description="4 to 12 digits: the practitioner enters it on the tablet to sign and to"
+        " leave the patient's view",
+    )
+    witness: bool = Field(default=False, description="A witness signs too")
+    return_to: str | None = Field(
+        default=None,
+        max_length=300,
+        description="A path of this service the tablet goes to when the practitioner leaves it",
+    )
+
+
+class SignerOut(BaseModel):
+    role: SignerRoleName
+    signed_at: str
+    method: Literal["drawn", "typed"]
+
+
+class SigningSessionOut(BaseModel):
+    """A signing session: who signs in which order, who has signed (roles, times and
+    methods; no names), and the signed consent once it is sealed."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    document_id: str
+    status: SigningState
+    roles: list[SignerRoleName]
+    signers: list[SignerOut]
+    pin_attempts_left: int
+    error: str | None = None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    opened_at: dt.datetime | None = None
+    signed_at: dt.datetime | None = None
+    released_at: dt.datetime | None = None
+    signed_sha256: str | None = None
+    signed_bytes: int | None = None
+
+    @computed_field(description="Where the signed PDF is, once status is signed")  # type: ignore[prop-decorator]
+    @property
+    def pdf(self) -> str:
+        return f"/v1/signing-sessions/{self.id}/pdf"
+
+
+class SigningStartedOut(SigningSessionOut):
+    url: str = Field(
+        description="The one-time link to open on the tablet: it works once, for the first"
+        " browser that opens it, until the session expires"
+    )

@@ -13,6 +13,9 @@ for another clinic's object, ...).
 - ``batches``: ``create_batch``, ``get_batch``, ``progress``, ``batch_documents``,
   ``batch_file``, ``cancel_batch``; ``plan_stored``, ``finish_stored`` (in render processes)
 - ``verify``: ``verify_pdf``
+- ``signing``: ``start_session``, ``get_session``, ``signed_pdf``, ``end_session``; on the
+  tablet ``open_link``, ``device_session``, ``tablet_view``, ``add_signature``,
+  ``enter_pin``, ``leave``; ``seal_stored`` (in render processes)
 - ``catalog``: ``content_items``, ``languages``
 - ``audit``: ``record``, ``events``
 - ``idempotency``: ``begin``, ``complete``, ``abandon``

@@ -116,7 +116,7 @@ def _logo_folder(pid: int) -> Path:
 
 
 @contextmanager
-def _clinic_logo(clinic: Clinic | None, name: str | None) -> Iterator[None]:
+def clinic_logo(clinic: Clinic | None, name: str | None) -> Iterator[None]:
     """The clinic's logo as a file the composer reads, for the time of one render."""
     if not name or clinic is None or clinic.logo is None:
         yield
@@ -159,7 +159,7 @@ def render_stored(document_id: str, seconds: float) -> str | None:
             _ = clinic.logo  # loaded now, used after the session ends
     outcome: dict[str, Any]
     try:
-        with _clinic_logo(clinic, logo_name):
+        with clinic_logo(clinic, logo_name):
             rendered = render_document(request, generated_at=generated_at, seconds=seconds)
     except ConsentRefusedError:
         outcome = {"status": DocumentStatus.FAILED, "error": ConsentRefusedError.public_message}

@@ -1,7 +1,9 @@
 """Deleting patient data after each clinic's retention period.
 
 Requests, PDFs, batch uploads and outputs are deleted once they are older than the
-clinic's ``retention_days``; replayable idempotent responses after a day at most. The
+clinic's ``retention_days``, and with a document its signing sessions (the signed PDF
+too); unsigned signing sessions a day after they expired; replayable idempotent
+responses after a day at most. The
 audit log keeps an ``expire`` event per deleted object (ids only).
 """
 
@@ -13,13 +15,25 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from ..models import Batch, BatchFile, Clinic, Document, IdempotencyRecord, utcnow
+from ..models import (
+    Batch,
+    BatchFile,
+    Clinic,
+    Document,
+    IdempotencyRecord,
+    SigningSession,
+    SigningStatus,
+    utcnow,
+)
 from . import audit
 
 log = logging.getLogger("dn_docs.service")
 
 #: How long a response is kept for replay under its Idempotency-Key.
 IDEMPOTENCY_HOURS = 24
+#: How long an unsigned signing session is kept after it expired (its tablet stays
+#: locked until then, unless the practitioner leaves it or ends the session).
+UNSIGNED_SESSION_HOURS = 24
 
 
 @dataclass
@@ -27,11 +41,12 @@ class Purged:
     documents: int = 0
     batches: int = 0
     replays: int = 0
+    signing_sessions: int = 0
 
     def __str__(self) -> str:
         return (
-            f"{self.documents} documents, {self.batches} batches and {self.replays}"
-            " stored responses deleted"
+            f"{self.documents} documents, {self.batches} batches, {self.signing_sessions}"
+            f" signing sessions and {self.replays} stored responses deleted"
         )
 
 
@@ -52,6 +67,19 @@ def purge_expired(now: dt.datetime | None = None) -> Purged:
                 (Document.clinic_id == clinic.id) & (Document.created_at < cutoff)
             )
             document_ids = list(session.scalars(select(Document.id).where(expired)))
+            abandoned = (
+                (SigningSession.clinic_id == clinic.id)
+                & (SigningSession.status != SigningStatus.SIGNED)
+                & (SigningSession.expires_at < now - dt.timedelta(hours=UNSIGNED_SESSION_HOURS))
+            )
+            session_ids = list(
+                session.scalars(
+                    select(SigningSession.id).where(
+                        SigningSession.document_id.in_(document_ids) | abandoned
+                    )
+                )
+            )
+            session.execute(delete(SigningSession).where(SigningSession.id.in_(session_ids)))
             session.execute(delete(Document).where(Document.id.in_(document_ids)))
             session.execute(delete(BatchFile).where(BatchFile.batch_id.in_(batch_ids)))
             session.execute(delete(Batch).where(Batch.id.in_(batch_ids)))
@@ -59,6 +87,9 @@ def purge_expired(now: dt.datetime | None = None) -> Purged:
                 audit.record(session, clinic.id, "system", "document.expire", document_id)
             for batch_id in batch_ids:
                 audit.record(session, clinic.id, "system", "batch.expire", batch_id)
+            for session_id in session_ids:
+                audit.record(session, clinic.id, "system", "signing.expire", session_id)
+            purged.signing_sessions += len(session_ids)
             purged.documents += len(document_ids)
             purged.batches += len(batch_ids)
             replay_cutoff = max(cutoff, now - dt.timedelta(hours=IDEMPOTENCY_HOURS))
@@ -69,6 +100,6 @@ def purge_expired(now: dt.datetime | None = None) -> Purged:
                 )
             )
             purged.replays += int(getattr(result, "rowcount", 0) or 0)
-    if purged.documents or purged.batches:
+    if purged.documents or purged.batches or purged.signing_sessions:
         log.info("retention: %s", purged)
     return purged
