@@ -18,11 +18,13 @@ VENV="${DN_DOCS_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
 # WeasyPrint's own libraries, HarfBuzz subsetting (much faster font embedding),
-# fonts for every shipped script, Redis for the batch tests, poppler for humans.
+# fonts for every shipped script, Redis for the batch tests, poppler for humans,
+# Chromium and npm for the web app's browser tests (axe-core from tests/browser).
 APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
   fontconfig fonts-noto-core fonts-noto-cjk
   redis-server poppler-utils
+  chromium
 )
 
 # The resolver that writes requirements.lock (bash scripts/run.sh lock).
@@ -72,10 +74,28 @@ lock() {
     --custom-compile-command "bash scripts/run.sh lock" -o requirements.lock "$@"
 }
 
+# axe-core for the browser tests, exactly as tests/browser/package-lock.json pins it.
+install_axe() {
+  if ! command -v npm >/dev/null; then
+    say "installing npm (Debian's, for axe-core)"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  local stamp=tests/browser/node_modules/.dn-docs-installed
+  if [[ ! -f "$stamp" || tests/browser/package-lock.json -nt "$stamp" ]]; then
+    say "installing axe-core (npm ci in tests/browser)"
+    (cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null)
+    touch "$stamp"
+  fi
+}
+
 compile_catalogs() {
   say "compiling translation catalogs"
   local out
   out=$("$VENV/bin/pybabel" compile -d locales -D messages 2>&1) || { echo "$out" >&2; exit 1; }
+  # The web app's own interface texts (English and Spanish): the `web` domain.
+  out=$("$VENV/bin/pybabel" compile -d locales -D web 2>&1) || { echo "$out" >&2; exit 1; }
 }
 
 ensure_redis() {
@@ -119,6 +139,7 @@ case "$cmd" in
   test)
     setup
     ensure_redis
+    install_axe
     say "ruff"
     "$VENV/bin/ruff" check src worker tests benchmarks
     "$VENV/bin/ruff" format --check src worker tests benchmarks

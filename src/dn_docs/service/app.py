@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from .. import web
 from ..errors import DnDocsError
 from ..examples import example_request
 from ..request import DocumentRequest
@@ -110,6 +111,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     for module in (health, documents, batches, clinic, reference):
         app.include_router(module.router)
+    web.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
