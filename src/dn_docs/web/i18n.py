@@ -7,6 +7,7 @@ areas, conditions and screening questions are the clinical catalog's texts (the
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -72,6 +73,12 @@ class Texts:
         return locales.SUPPORTED.get(self.locale, "ltr")
 
 
+def _sort_key(text: str) -> str:
+    """Alphabetical as a reader expects: Árabe among the A's, not after Z."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -90,5 +97,5 @@ def language_choices(ui_locale: str) -> list[tuple[str, str]]:
     for locale_id in locales.SUPPORTED:
         own = language_name(locale_id, locale_id)
         here = language_name(locale_id, ui_locale)
-        choices.append((here.casefold(), locale_id, own if own == here else f"{own}, {here}"))
+        choices.append((_sort_key(here), locale_id, own if own == here else f"{own}, {here}"))
     return [(locale_id, label) for _key, locale_id, label in sorted(choices)]
