@@ -6,8 +6,9 @@
 #   bash scripts/run.sh demo    install, then render the demo documents into out/demo
 #   bash scripts/run.sh test    install, then run lint, type checks and the test suite
 #   bash scripts/run.sh bench   install, then run the benchmarks (batches, then the HTTP service)
-#   bash scripts/run.sh serve   install, migrate the SQLite database, make a demo clinic
-#                               (once) and an API key, then run the HTTP API
+#   bash scripts/run.sh serve   install, migrate the SQLite database, make a demo clinic and
+#                               its web app user (once) and an API key, then run the HTTP
+#                               API and the web app
 #   bash scripts/run.sh setup   install only
 #   bash scripts/run.sh lock    refresh requirements.lock from pyproject.toml
 set -euo pipefail
@@ -162,6 +163,14 @@ case "$cmd" in
     key=$("$VENV/bin/dn-docs" keys create --clinic "$clinic" --label "run.sh serve" 2>/dev/null)
     say "API key for the demo clinic (shown once): $key"
     host="${DN_DOCS_HOST:-127.0.0.1}" port="${DN_DOCS_PORT:-8000}"
+    if [[ -z $("$VENV/bin/dn-docs" users list --clinic "$clinic") ]]; then
+      password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+      printf '%s\n' "$password" | "$VENV/bin/dn-docs" users create --clinic "$clinic" \
+        --email demo@example.org --name "Demo Admin" --role admin --password-stdin >/dev/null
+      say "web app: sign in at http://$host:$port/login as demo@example.org, password $password (shown once)"
+    else
+      say "web app: http://$host:$port/login (demo@example.org, the password shown when it was made)"
+    fi
     say "serving on http://$host:$port (try: curl http://$host:$port/health)"
     exec "$VENV/bin/dn-docs" serve --host "$host" --port "$port"
     ;;

@@ -287,9 +287,10 @@ def test_the_interface_speaks_spanish(site: Site, browser: Any) -> None:
     assert page.get_attribute("html", "lang") == "es"
     # Languages by their own name and the interface's; areas in the catalog's Spanish.
     assert "English, Inglés" in page.locator("#locale").inner_text()
-    assert page.locator("label[for]", has_text="Rodilla").count() or page.locator(
-        "label", has_text="Rodilla"
-    ).count()
+    assert (
+        page.locator("label[for]", has_text="Rodilla").count()
+        or page.locator("label", has_text="Rodilla").count()
+    )
     assert not axe_violations(page)
     screenshot(page, "new-document-es-390")
     page.select_option("#ui-language", "en")

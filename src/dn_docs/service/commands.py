@@ -221,14 +221,9 @@ def register(main: click.Group) -> None:
     @click.option("--clinic", "clinic_id", required=True, help="The clinic's id.")
     def users_list(clinic_id: str) -> None:
         """Print a clinic's users: id, role, email."""
-        from sqlalchemy import select
-
         from . import db
-        from .models import User
+        from .services import users
 
         with _errors(), db.session() as session:
-            found = session.scalars(
-                select(User).where(User.clinic_id == clinic_id).order_by(User.created_at)
-            )
-            for user in found:
+            for user in users.clinic_users(session, clinic_id):
                 click.echo(f"{user.id}  {user.role:12}  {user.email}")

@@ -89,10 +89,14 @@ def add_user(db: Session, caller: Caller, email: str, name: str, role: Role, pas
     return create_user(db, caller.clinic_id, email, name, role, password, caller.actor)
 
 
+def clinic_users(db: Session, clinic_id: str) -> list[User]:
+    query = select(User).where(User.clinic_id == clinic_id).order_by(User.created_at)
+    return list(db.scalars(query))
+
+
 def list_users(db: Session, caller: Caller) -> list[User]:
     caller.require(*MANAGERS)
-    query = select(User).where(User.clinic_id == caller.clinic_id).order_by(User.created_at)
-    return list(db.scalars(query))
+    return clinic_users(db, caller.clinic_id)
 
 
 def verify_password(db: Session, email: str, password: str) -> User | None:
