@@ -117,13 +117,15 @@ async def create_documents(
     practitioners, country = await in_session(_practitioners, user.clinic_id)
     submission = forms.submission(form, practitioners, country)
     ids: list[str] = []
+    admitted = 0
     try:
-        for _ in submission.kinds:
-            pool.admit()
         try:
+            for _ in submission.kinds:
+                pool.admit()  # 429 while too many renders wait, as the API answers
+                admitted += 1
             ids = await in_session(_store, user.caller, submission)
         except BaseException:
-            for _ in submission.kinds:
+            for _ in range(admitted):
                 pool.release()
             raise
     except RequestError as exc:

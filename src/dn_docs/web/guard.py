@@ -89,8 +89,10 @@ def identity_token(request: Request, user: SignedIn | None) -> str:
         return user.token
     visitor = request.cookies.get(VISITOR_COOKIE)
     if visitor is None or len(visitor) > 100:
-        visitor = request.state.__dict__.setdefault("new_visitor", secrets.token_urlsafe(24))
-    return visitor
+        visitor = getattr(request.state, "new_visitor", None)
+        if visitor is None:
+            visitor = request.state.new_visitor = secrets.token_urlsafe(24)
+    return str(visitor)
 
 
 def csrf_token(identity: str) -> str:
@@ -111,7 +113,7 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None) -
 
 def keep_visitor(request: Request, response: Response) -> None:
     """Give a browser that has no visitor cookie the one its page's token was made from."""
-    new = request.state.__dict__.get("new_visitor")
+    new = getattr(request.state, "new_visitor", None)
     if new is not None:
         set_cookie(response, VISITOR_COOKIE, new, None)
 
