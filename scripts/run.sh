@@ -6,8 +6,9 @@
 #   bash scripts/run.sh demo    install, then render the demo documents into out/demo
 #   bash scripts/run.sh test    install, then run lint, type checks and the test suite
 #   bash scripts/run.sh bench   install, then run the benchmarks (batches, then the HTTP service)
-#   bash scripts/run.sh serve   install, migrate the SQLite database, make a demo clinic
-#                               (once) and an API key, then run the HTTP API
+#   bash scripts/run.sh serve   install, migrate the SQLite database, make a demo clinic and
+#                               its web app user (once) and an API key, then run the HTTP
+#                               API and the web app
 #   bash scripts/run.sh setup   install only
 #   bash scripts/run.sh lock    refresh requirements.lock from pyproject.toml
 set -euo pipefail
@@ -19,11 +20,13 @@ PY="$VENV/bin/python"
 
 # WeasyPrint's own libraries, HarfBuzz subsetting (much faster font embedding),
 # fonts for every shipped script, Redis for the batch tests, poppler for humans,
-# Chromium for the browser tests (Playwright drives it; its own download is not used).
+# Chromium for the browser tests (Playwright drives it; its own download is not used),
+# npm for axe-core (tests/browser).
 APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
   fontconfig fonts-noto-core fonts-noto-cjk
-  redis-server poppler-utils chromium
+  redis-server poppler-utils
+  chromium
 )
 
 # The resolver that writes requirements.lock (bash scripts/run.sh lock).
@@ -73,10 +76,28 @@ lock() {
     --custom-compile-command "bash scripts/run.sh lock" -o requirements.lock "$@"
 }
 
+# axe-core for the browser tests, exactly as tests/browser/package-lock.json pins it.
+install_axe() {
+  if ! command -v npm >/dev/null; then
+    say "installing npm (Debian's, for axe-core)"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  local stamp=tests/browser/node_modules/.dn-docs-installed
+  if [[ ! -f "$stamp" || tests/browser/package-lock.json -nt "$stamp" ]]; then
+    say "installing axe-core (npm ci in tests/browser)"
+    (cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null)
+    touch "$stamp"
+  fi
+}
+
 compile_catalogs() {
   say "compiling translation catalogs"
   local out
   out=$("$VENV/bin/pybabel" compile -d locales -D messages 2>&1) || { echo "$out" >&2; exit 1; }
+  # The web app's own interface texts (English and Spanish): the `web` domain.
+  out=$("$VENV/bin/pybabel" compile -d locales -D web 2>&1) || { echo "$out" >&2; exit 1; }
 }
 
 ensure_redis() {
@@ -120,6 +141,7 @@ case "$cmd" in
   test)
     setup
     ensure_redis
+    install_axe
     say "ruff"
     "$VENV/bin/ruff" check src worker tests benchmarks
     "$VENV/bin/ruff" format --check src worker tests benchmarks
@@ -142,6 +164,14 @@ case "$cmd" in
     key=$("$VENV/bin/dn-docs" keys create --clinic "$clinic" --label "run.sh serve" 2>/dev/null)
     say "API key for the demo clinic (shown once): $key"
     host="${DN_DOCS_HOST:-127.0.0.1}" port="${DN_DOCS_PORT:-8000}"
+    if [[ -z $("$VENV/bin/dn-docs" users list --clinic "$clinic") ]]; then
+      password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
+      printf '%s\n' "$password" | "$VENV/bin/dn-docs" users create --clinic "$clinic" \
+        --email demo@example.org --name "Demo Admin" --role admin --password-stdin >/dev/null
+      say "web app: sign in at http://$host:$port/login as demo@example.org, password $password (shown once)"
+    else
+      say "web app: http://$host:$port/login (demo@example.org, the password shown when it was made)"
+    fi
     say "serving on http://$host:$port (try: curl http://$host:$port/health)"
     exec "$VENV/bin/dn-docs" serve --host "$host" --port "$port"
     ;;

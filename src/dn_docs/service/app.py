@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from .. import web
 from ..errors import DnDocsError
 from ..examples import example_request
 from ..request import DocumentRequest
@@ -111,6 +112,8 @@ def create_app() -> FastAPI:
     problems.install(app)
     for module in (health, documents, batches, clinic, reference, signing):
         app.include_router(module.router)
+    web.install(app)
+    # Added last, so its lock wraps every page: a tablet in a patient's hands stays on /sign.
     tablet.install(app)
 
     def openapi() -> dict[str, Any]:

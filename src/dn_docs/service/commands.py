@@ -183,3 +183,51 @@ def register(main: click.Group) -> None:
             for key in keys.list_keys(session, clinic_id):
                 revoked = key.revoked_at.isoformat() if key.revoked_at else "active"
                 click.echo(f"{key.id}  {key.role:12}  {key.created_at.isoformat()}  {revoked}")
+
+    @main.group(name="users")
+    def users_group() -> None:
+        """People who sign in to the web app."""
+
+    @users_group.command(name="create")
+    @click.option("--clinic", "clinic_id", required=True, help="The clinic's id.")
+    @click.option("--email", required=True, help="What they sign in with.")
+    @click.option("--name", required=True, help="Their name, as the web app shows it.")
+    @click.option(
+        "--role",
+        type=click.Choice(["admin", "practitioner", "front_desk"]),
+        default="admin",
+        show_default=True,
+        help="admin: also the clinic's settings; practitioner, front_desk: documents, batches.",
+    )
+    @click.option(
+        "--password-stdin",
+        is_flag=True,
+        required=True,
+        help="Read the password from standard input (never from the command line).",
+    )
+    def users_create(
+        clinic_id: str, email: str, name: str, role: str, password_stdin: bool
+    ) -> None:
+        """Create a user and print their id; the password is read from standard input."""
+        import sys
+
+        from . import db
+        from .models import Role
+        from .services import users
+
+        password = sys.stdin.readline().rstrip("\r\n")
+        with _errors(), db.session() as session:
+            user = users.create_user(session, clinic_id, email, name, Role(role), password)
+            user_id = user.id
+        click.echo(user_id)
+
+    @users_group.command(name="list")
+    @click.option("--clinic", "clinic_id", required=True, help="The clinic's id.")
+    def users_list(clinic_id: str) -> None:
+        """Print a clinic's users: id, role, email."""
+        from . import db
+        from .services import users
+
+        with _errors(), db.session() as session:
+            for user in users.clinic_users(session, clinic_id):
+                click.echo(f"{user.id}  {user.role:12}  {user.email}")

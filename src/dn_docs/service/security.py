@@ -100,3 +100,19 @@ def key_id_of(secret: str) -> str | None:
 
 def digest_matches(secret: str, digest: str) -> bool:
     return hmac.compare_digest(key_digest(secret), digest)
+
+
+@cache
+def web_key() -> bytes:
+    """The web app's HMAC key (CSRF tokens, sign-in throttling), derived from the first
+    ``DN_DOCS_SECRET_KEY``: every server of a deployment derives the same one."""
+    from .settings import settings
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dn-docs web 1").derive(
+        settings().secret_keys()[0]
+    )
+
+
+def web_digest(*parts: str) -> str:
+    """A keyed digest of ``parts``: stable for this deployment, meaningless without its key."""
+    return hmac.new(web_key(), "\x00".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=30, ge=1, le=3650)
     #: Seconds between runs of the retention purge in the server.
     purge_interval: float = Field(default=3600, gt=0)
+    #: The web app's session cookie is sent over HTTPS only (set it behind an HTTPS proxy).
+    secure_cookies: bool = False
+    #: Hours a web app sign-in lasts.
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
 
     @property
     def embedded(self) -> bool:

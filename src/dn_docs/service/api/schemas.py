@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 DocumentState = Literal["queued", "rendering", "done", "failed", "cancelled"]
-BatchState = Literal["queued", "running", "done", "failed", "cancelled"]
+BatchState = Literal["staged", "queued", "running", "done", "failed", "cancelled"]
 BatchFileName = Literal[
     "manifest.json", "errors.csv", "merged-consent.pdf", "merged-aftercare.pdf", "packets.pdf"
 ]

@@ -36,7 +36,13 @@ from ...batch.outputs import (
     write_errors,
 )
 from ...batch.sheet import RowError
-from ...errors import NotFoundError, PayloadTooLargeError, RequestError, UnsupportedMediaTypeError
+from ...errors import (
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RequestError,
+    UnsupportedMediaTypeError,
+)
 from ...limits import MAX_INPUT_BYTES
 from ...request import DocumentRequest
 from ...storage import DIR_MODE, inside, write_atomic
@@ -106,8 +112,11 @@ def create_batch(
     media_type: str,
     filename: str | None,
     defaults: dict[str, Any] | None,
+    staged: bool = False,
 ) -> Batch:
-    """Store an upload sealed, as a queued batch; its rows are read by a render process."""
+    """Store an upload sealed, as a queued batch; its rows are read by a render process.
+
+    ``staged``: kept until :func:`start_staged` (the web app shows its rows first)."""
     if len(data) > MAX_INPUT_BYTES:
         raise PayloadTooLargeError(f"a batch file may be at most {MAX_INPUT_BYTES // 2**20} MiB")
     kind = input_format(media_type, filename, data)
@@ -117,7 +126,12 @@ def create_batch(
             raise RequestError(
                 [("defaults.clinic.logo", "is set once for the clinic: PUT /v1/clinic/logo")]
             )
-    batch = Batch(clinic_id=caller.clinic_id, input_format=kind, created_by=caller.actor)
+    batch = Batch(
+        clinic_id=caller.clinic_id,
+        input_format=kind,
+        created_by=caller.actor,
+        status=BatchStatus.STAGED if staged else BatchStatus.QUEUED,
+    )
     db.add(batch)
     db.flush()
     batch.input_sealed = cipher().seal(data, _input_context(batch.id))
@@ -130,6 +144,42 @@ def create_batch(
 
 def get_batch(db: Session, caller: Caller, batch_id: str) -> Batch:
     return owned(db, Batch, batch_id, caller, "batch")
+
+
+def recent_batches(db: Session, caller: Caller, limit: int = 50) -> list[Batch]:
+    """The clinic's newest batches first."""
+    query = (
+        select(Batch)
+        .where(Batch.clinic_id == caller.clinic_id)
+        .order_by(Batch.created_at.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def preview_staged(db: Session, caller: Caller, batch_id: str) -> Plan:
+    """A staged batch's rows as the render process will read them: its jobs and refusals.
+
+    The same reading as :func:`plan_stored` (the batch library's ``plan``), so what the
+    preview flags is exactly what the batch refuses."""
+    batch = get_batch(db, caller, batch_id)
+    if batch.status != BatchStatus.STAGED or batch.input_sealed is None:
+        raise ConflictError(f"batch {batch_id} is not waiting to start")
+    clinic = clinics.get_clinic(db, batch.clinic_id)
+    try:
+        return _read(batch, clinic)
+    except RequestError as exc:  # the file as a whole: not a workbook, no header row
+        return Plan(errors=[RowError(0, field, reason) for field, reason in exc.errors])
+
+
+def start_staged(db: Session, caller: Caller, batch_id: str) -> Batch:
+    """Queue a staged batch (the caller then hands it to the render processes)."""
+    batch = get_batch(db, caller, batch_id)
+    if batch.status != BatchStatus.STAGED:
+        raise ConflictError(f"batch {batch_id} has already been started or cancelled")
+    batch.status = BatchStatus.QUEUED
+    audit.record(db, caller.clinic_id, caller.actor, "batch.start", batch.id)
+    return batch
 
 
 @dataclass
@@ -184,7 +234,7 @@ def cancel_batch(db: Session, caller: Caller, batch_id: str) -> tuple[Batch, boo
     """Cancel the documents that have not started; returns the batch and whether its
     outputs are now to be made (nothing is rendering any more)."""
     batch = get_batch(db, caller, batch_id)
-    if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+    if batch.status not in (BatchStatus.STAGED, BatchStatus.QUEUED, BatchStatus.RUNNING):
         return batch, False
     db.execute(
         update(Document)

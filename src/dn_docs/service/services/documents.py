@@ -94,6 +94,28 @@ def get_document(db: Session, caller: Caller, document_id: str) -> Document:
     return owned(db, Document, document_id, caller, "document")
 
 
+def recent_documents(db: Session, caller: Caller, limit: int = 100) -> list[Document]:
+    """The clinic's newest single documents first (batches list their own)."""
+    query = (
+        select(Document)
+        .where(Document.clinic_id == caller.clinic_id, Document.batch_id.is_(None))
+        .order_by(Document.created_at.desc(), Document.id)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def stored_request(document: Document) -> dict[str, Any] | None:
+    """A document's request, opened (for the clinic's own signed-in users only); None
+    once retention has removed it."""
+    if document.request_sealed is None:
+        return None
+    parsed: dict[str, Any] = json.loads(
+        cipher().open(document.request_sealed, request_context(document.id))
+    )
+    return parsed
+
+
 def finished_pdf(document: Document) -> bytes | None:
     """The PDF of a document that is done (the caller that made it is waiting for it)."""
     if document.status != DocumentStatus.DONE or document.pdf_sealed is None:

@@ -9,7 +9,7 @@ from ...errors import NotAuthenticatedError, NotFoundError
 from ..models import ApiKey, Clinic, Role, utcnow
 from ..security import digest_matches, key_id_of, new_api_key
 from . import audit
-from .access import Caller
+from .access import MANAGERS, Caller, owned
 
 
 def create_key(
@@ -39,6 +39,13 @@ def revoke_key(db: Session, key_id: str, actor: str = "cli") -> ApiKey:
         key.revoked_at = utcnow()
         audit.record(db, key.clinic_id, actor, "key.revoke", key.id)
     return key
+
+
+def revoke_own_key(db: Session, caller: Caller, key_id: str) -> ApiKey:
+    """An admin revokes one of their own clinic's keys (another clinic's is 404)."""
+    caller.require(*MANAGERS)
+    key = owned(db, ApiKey, key_id, caller, "API key")
+    return revoke_key(db, key.id, caller.actor)
 
 
 def list_keys(db: Session, clinic_id: str) -> list[ApiKey]:

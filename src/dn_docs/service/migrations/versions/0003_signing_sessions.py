@@ -1,7 +1,7 @@
 """signing sessions: consents signed on a tablet
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 22:07:02.600653
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import dn_docs.service.models
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
