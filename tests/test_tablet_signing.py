@@ -17,7 +17,7 @@ import pytest
 from helpers import Pdf
 from playwright.sync_api import Page
 from service_support import PATIENT, PROFILE, Server, document_body
-from signing_support import image_boxes, trust_roots_of, where
+from signing_support import assert_pyhanko_agrees, image_boxes, trust_roots_of, where
 from tablet_support import finger_signature, mouse_signature, tablet_browser
 
 from dn_docs.record import read_record
@@ -183,6 +183,9 @@ def test_a_patient_and_the_practitioner_sign_on_a_touch_tablet(
 
     verdict = verify_document(pdf, trust_roots=trust_roots_of(dev_ca))
     assert verdict.status is Status.INTACT, verdict.lines()
+    # pyHanko's own validator agrees on the tablet-signed file too.
+    (tmp_path / "signed.pdf").write_bytes(pdf)
+    assert_pyhanko_agrees(tmp_path / "signed.pdf", verdict, [dev_ca.trust_roots])
     record = read_record(pdf)
     assert [s["role"] for s in record["signers"]] == ["patient", "practitioner"]
     assert record["signers"][0]["name"] == PATIENT["name"]
