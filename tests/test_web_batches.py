@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from helpers import Pdf
 from service_support import xlsx_batch
-from web_support import Site, axe_violations, browser, open_page, screenshot, site, usable_at
+from web_support import (
+    Site,
+    axe_violations,
+    browser,
+    close_page,
+    open_page,
+    screenshot,
+    site,
+    usable_at,
+)
 
 pytestmark = pytest.mark.service
 __all__ = ["browser", "site"]
@@ -91,7 +100,7 @@ def test_a_40_row_workbook_with_3_bad_rows(site: Site, browser: Any, tmp_path: P
     assert str(documents) in recent
     assert not watched.csp_violations()
     assert not [u for u in watched.urls if "Patient" in u or "ID-1" in u]
-    page.close()
+    close_page(page)
 
 
 def test_a_file_that_is_not_a_batch_is_refused_beside_the_field(
@@ -104,4 +113,4 @@ def test_a_file_that_is_not_a_batch_is_refused_beside_the_field(
     page.click("#upload")
     assert "XLSX, CSV or JSON Lines" in page.locator("#file-error").inner_text()
     assert page.get_attribute("#file", "aria-invalid") == "true"
-    page.close()
+    close_page(page)

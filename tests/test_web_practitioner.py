@@ -18,6 +18,7 @@ from web_support import (
     Watched,
     axe_violations,
     browser,
+    close_page,
     open_page,
     screenshot,
     sign_in,
@@ -90,7 +91,7 @@ def test_an_arabic_aftercare_in_at_most_12_interactions(site: Site, browser: Any
     assert not pdf.pages_with(arabic(AREA_LABELS[Area.NECK]))
     assert not watched.csp_violations()
     assert not [u for u in watched.urls if "Layla" in u or "MRN-AR-1" in u]
-    page.close()
+    close_page(page)
 
 
 def test_an_english_consent_with_screening_in_at_most_12_interactions(
@@ -121,7 +122,7 @@ def test_an_english_consent_with_screening_in_at_most_12_interactions(
     # The "yes" to blood thinners is printed as the patient's answer.
     assert pdf.contains("Taking medicine that thins the blood")
     assert not watched.csp_violations()
-    page.close()
+    close_page(page)
 
 
 def test_an_absolute_contraindication_explains_itself_and_refuses_the_consent(
@@ -145,7 +146,7 @@ def test_an_absolute_contraindication_explains_itself_and_refuses_the_consent(
     page.click("#create")
     page.wait_for_url(DOCUMENT_URL)
     assert "Noor Example" in page.locator("h1").inner_text()
-    page.close()
+    close_page(page)
 
 
 def test_errors_appear_beside_their_fields(site: Site, browser: Any) -> None:
@@ -160,7 +161,7 @@ def test_errors_appear_beside_their_fields(site: Site, browser: Any) -> None:
     assert page.get_attribute("#patient-name", "aria-invalid") == "true"
     assert not axe_violations(page)
     screenshot(page, "form-errors-1024")
-    page.close()
+    close_page(page)
 
 
 MARKUP = '<b>bold</b><script>alert(1)</script>{{ 7*7 }}&amp;"'
@@ -210,7 +211,7 @@ def test_markup_typed_into_every_field_is_shown_and_printed_literally(
     page.fill("#clinic-name", "Harbour Physio")
     page.fill("#practitioners-0-credentials", "MCSP")
     page.click("#save-settings")
-    page.close()
+    close_page(page)
 
 
 def test_the_practitioner_flow_by_keyboard_only(site: Site, browser: Any) -> None:
@@ -254,7 +255,7 @@ def test_the_practitioner_flow_by_keyboard_only(site: Site, browser: Any) -> Non
         keys.press("Enter")
     pdf = Pdf(Path(info.value.path()).read_bytes())
     assert pdf.lang == "es" and "Keyboard Only" in pdf.text
-    page.close()
+    close_page(page)
 
 
 @pytest.mark.parametrize("path", ["/login", "/documents/new", "/batches", "/history", "/settings"])
@@ -275,14 +276,14 @@ def test_every_page_is_axe_clean_and_usable_on_a_phone_and_a_tablet(
         assert not axe_violations(page), (path, width)
         screenshot(page, f"{name}-{width}")
     assert not watched.csp_violations()
-    page.close()
+    close_page(page)
 
 
 def test_the_interface_speaks_spanish(site: Site, browser: Any) -> None:
     page, _ = open_page(browser, site, "/documents/new")
     page.select_option("#ui-language", "es")
-    page.click("#ui-language + button")
-    page.wait_for_url(f"{site.url}/documents/new")
+    with page.expect_navigation(url=f"{site.url}/documents/new"):
+        page.click("#ui-language + button")
     assert page.locator("h1").inner_text() == "Nuevo documento"
     assert page.get_attribute("html", "lang") == "es"
     # Languages by their own name and the interface's; areas in the catalog's Spanish.
@@ -294,8 +295,10 @@ def test_the_interface_speaks_spanish(site: Site, browser: Any) -> None:
     assert not axe_violations(page)
     screenshot(page, "new-document-es-390")
     page.select_option("#ui-language", "en")
-    page.click("#ui-language + button")
-    page.close()
+    with page.expect_navigation(url=f"{site.url}/documents/new"):
+        page.click("#ui-language + button")
+    assert page.locator("h1").inner_text() == "New document"
+    close_page(page)
 
 
 def test_the_password_is_never_in_the_process_list_or_the_log(site: Site) -> None:

@@ -15,6 +15,7 @@ from web_support import (
     Watched,
     axe_violations,
     browser,
+    close_page,
     create_user,
     open_page,
     screenshot,
@@ -62,7 +63,7 @@ def test_posts_without_the_csrf_token_are_refused(site: Site, browser: Any) -> N
     assert _history_rows(page, site) == before  # nothing was made
     # Still signed in: the refused posts changed nothing, /logout included.
     assert page.url.endswith("/history")
-    page.close()
+    close_page(page)
 
 
 def test_another_clinics_documents_and_batches_answer_404(site: Site, browser: Any) -> None:
@@ -104,7 +105,7 @@ def test_another_clinics_documents_and_batches_answer_404(site: Site, browser: A
     page.goto(f"{site.url}/history")
     assert PATIENT["name"] not in page.content()
     page.context.clear_cookies()
-    page.close()
+    close_page(page)
 
 
 def test_sign_in_is_limited_per_account_and_client(site: Site, browser: Any) -> None:
@@ -132,7 +133,7 @@ def test_sign_in_is_limited_per_account_and_client(site: Site, browser: Any) -> 
     screenshot(page, "sign-in-limited-1024")
     # Another account from the same browser still signs in.
     sign_in(page, site, site.harbour)
-    page.close()
+    close_page(page)
 
 
 def test_session_cookie_and_security_headers(site: Site, browser: Any) -> None:
@@ -154,7 +155,7 @@ def test_session_cookie_and_security_headers(site: Site, browser: Any) -> None:
     # The API keeps its own answers.
     api = page.request.get(f"{site.url}/v1/documents/{'0' * 32}")
     assert api.status == 401 and api.headers["content-type"].startswith("application/problem")
-    page.close()
+    close_page(page)
 
 
 def test_signing_out_ends_the_session(site: Site, browser: Any) -> None:
@@ -170,7 +171,7 @@ def test_signing_out_ends_the_session(site: Site, browser: Any) -> None:
     page.goto(f"{site.url}/history")
     assert page.url.endswith("/login")
     assert not watched.csp_violations()
-    page.close()
+    close_page(page)
 
 
 def test_patient_data_stays_out_of_logs_and_the_audit_log(site: Site) -> None:

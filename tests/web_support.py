@@ -176,6 +176,13 @@ def usable_at(page: Any, width: int) -> None:
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
 
 
+def close_page(page: Any) -> None:
+    """Closes a tab once its last navigation has loaded: closing a tab while a form's
+    redirect is still loading can leave Playwright waiting forever."""
+    page.wait_for_load_state("load")
+    page.close()
+
+
 def open_page(browser: Any, site: Site, path: str) -> tuple[Any, Watched]:
     """A new tab on ``path``, signed in as Harbour Physio's admin (once per browser)."""
     page = browser.new_page()
