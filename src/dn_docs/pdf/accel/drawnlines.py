@@ -14,10 +14,11 @@ document, at the size of the first line that draws it, and is rounded to a thous
 of an em: at another size the same glyph can come out a thousandth wider or narrower.
 Drawing also uses the width the document's font already has for a glyph to space the
 glyphs that follow. So a kept line carries, for each of its glyphs, its text, the
-width its operators were made with, and whether the line worked that width out itself.
-It is written again only into a document whose fonts would give its glyphs the same
-widths: each glyph's width there is the one the line used, or the glyph is new to the
-document and the line's own width is what drawing it afresh would work out. Then it
+width its operators were made with, and the width the line itself works out for it
+(the same, unless the width came from the document's font and the line's size rounds
+differently). It is written again only into a document whose fonts would give its
+glyphs the same widths: each glyph's width there is the one the line used, or the
+glyph is new to the document and the line's own width is the one it used. Then it
 tells the document's fonts exactly what drawing it afresh would have told them.
 
 A line is drawn by WeasyPrint as usual when it has decorations (underline,
@@ -27,7 +28,7 @@ not met yet, or when a glyph's width there differs.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from types import MethodType
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 import weasyprint.draw
 from weasyprint.draw import text as draw_text_module
 from weasyprint.matrix import Matrix
+from weasyprint.text.ffi import FROM_UNITS, pango
 
 from .adapter import Replacement, Target
 from .generations import Generations, Reuse
@@ -59,9 +61,6 @@ DRAW_FIRST_LINE = Target(
 )
 
 
-_NONE_BORROWED: frozenset[int] = frozenset()
-
-
 @dataclass(frozen=True)
 class _Run:
     """Glyphs drawn in one font, in the order the line first draws them."""
@@ -69,7 +68,10 @@ class _Run:
     font_key: Hashable
     texts: dict[int, str]  # what each glyph stands for, the first time the line draws it
     widths: dict[int, int]  # in thousandths of an em, as the line's operators used them
-    borrowed: frozenset[int]  # glyphs whose width the document's font had already
+    #: Glyphs whose width came from the document's font and differs from the one this
+    #: line works out (or that could not be worked out): new to a document, such a glyph
+    #: would be drawn with another width.
+    borrowed: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,12 @@ class _Widths(dict[int, int]):
     what it works out is the line's own, given to the font when the line is done.
     """
 
-    def __init__(self, document: dict[int, int]) -> None:
+    def __init__(self, document: dict[int, int], own_width: Callable[[int], int | None]) -> None:
         super().__init__()
         self.document = document
+        self.own_width = own_width
         self.used: dict[int, int] = {}  # read from the document's font
+        self.differing: set[int] = set()  # of those, not what the line works out
 
     def __contains__(self, glyph: object) -> bool:
         return dict.__contains__(self, glyph) or glyph in self.document
@@ -97,16 +101,23 @@ class _Widths(dict[int, int]):
     def __getitem__(self, glyph: int) -> int:
         if dict.__contains__(self, glyph):
             return dict.__getitem__(self, glyph)
-        width = self.used[glyph] = self.document[glyph]
+        width = self.document[glyph]
+        if glyph not in self.used:
+            self.used[glyph] = width
+            if self.own_width(glyph) != width:
+                self.differing.add(glyph)
         return width
 
 
 class _FontView:
     """A document's font as one line's drawing sees it (see :class:`_Widths`)."""
 
-    def __init__(self, font: Any) -> None:
+    def __init__(self, font: Any, pango_font: Any, size: float, stream: Any) -> None:
         self._font = font
-        self.widths = _Widths(font.widths)
+        self._pango_font = pango_font
+        self._size = size
+        self._stream = stream
+        self.widths = _Widths(font.widths, self._own_width)
         self.to_unicode: dict[int, str] = {}  # every glyph of the line, in order
         self.missing_glyph = False  # WeasyPrint logs each one, so it is drawn every time
 
@@ -117,10 +128,21 @@ class _FontView:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._font, name)
 
+    def _own_width(self, glyph: int) -> int | None:
+        """The width drawing works out for a glyph new to the document's font, as
+        ``weasyprint.draw.text.draw_first_line`` does; None where it would use another
+        size (bitmap fonts, and Pango before 1.48.2)."""
+        if self._font.png or pango.pango_version() < 14802:
+            return None
+        rect = self._stream.logical_rect
+        pango.pango_font_get_glyph_extents(self._pango_font, glyph, self._stream.ink_rect, rect)
+        width: int = round(rect.width * 1000 * FROM_UNITS / self._size)
+        return width
+
     def run(self, font_key: Hashable) -> _Run:
         """What the line drew in this font."""
         widths = {**self.widths.used, **self.widths}
-        borrowed = frozenset(self.widths.used) or _NONE_BORROWED
+        borrowed = frozenset(self.widths.differing)
         return _Run(font_key, dict(self.to_unicode), widths, borrowed)
 
 
@@ -136,7 +158,7 @@ class _Recorder:
     def add_font(self, pango_font: Any) -> tuple[Any, float]:
         font, size = self._stream.add_font(pango_font)
         key = next(key for key, known in self._stream._fonts.items() if known is font)
-        view = _FontView(font)
+        view = _FontView(font, pango_font, size, self._stream)
         self.operations.append(("font", len(self.views)))
         self.views.append((key, view))
         return view, size
@@ -272,9 +294,10 @@ class SharedDrawing:
         runs = recorder.finish()
         if not recorder.reusable or any(view.missing_glyph for _, view in recorder.views):
             return
-        # A line that worked out all its glyphs' widths itself can be written again
-        # wherever they are new; one that took some from this document's fonts only
-        # where the fonts have the same. So the first never gives way to the second.
+        # A line whose widths are all its own can be written again wherever its glyphs
+        # are new; one that took from this document's fonts a width other than its own
+        # only where the fonts have that width. So the first never gives way to the
+        # second.
         if line is None or not any(run.borrowed for run in runs):
             self.kept.put(key, _DrawnLine(tuple(recorder.operations), tuple(runs)))
 
