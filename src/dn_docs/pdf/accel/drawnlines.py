@@ -61,6 +61,11 @@ DRAW_FIRST_LINE = Target(
 )
 
 
+#: Whether drawing sizes glyphs at the Pango font's own size (Pango 1.48.2 and later);
+#: asked once, not for every glyph.
+_PANGO_SIZES_GLYPHS = pango.pango_version() >= 14802
+
+
 @dataclass(frozen=True)
 class _Run:
     """Glyphs drawn in one font, in the order the line first draws them."""
@@ -68,10 +73,10 @@ class _Run:
     font_key: Hashable
     texts: dict[int, str]  # what each glyph stands for, the first time the line draws it
     widths: dict[int, int]  # in thousandths of an em, as the line's operators used them
-    #: Glyphs whose width came from the document's font and differs from the one this
+    #: Glyphs drawn with a width taken from the document's font that is not the one this
     #: line works out (or that could not be worked out): new to a document, such a glyph
     #: would be drawn with another width.
-    borrowed: frozenset[int]
+    not_own: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class _FontView:
         """The width drawing works out for a glyph new to the document's font, as
         ``weasyprint.draw.text.draw_first_line`` does; None where it would use another
         size (bitmap fonts, and Pango before 1.48.2)."""
-        if self._font.png or pango.pango_version() < 14802:
+        if self._font.png or not _PANGO_SIZES_GLYPHS:
             return None
         rect = self._stream.logical_rect
         pango.pango_font_get_glyph_extents(self._pango_font, glyph, self._stream.ink_rect, rect)
@@ -142,8 +147,7 @@ class _FontView:
     def run(self, font_key: Hashable) -> _Run:
         """What the line drew in this font."""
         widths = {**self.widths.used, **self.widths}
-        borrowed = frozenset(self.widths.differing)
-        return _Run(font_key, dict(self.to_unicode), widths, borrowed)
+        return _Run(font_key, dict(self.to_unicode), widths, frozenset(self.widths.differing))
 
 
 class _Recorder:
@@ -212,7 +216,7 @@ def _same_widths(run: _Run, font: Any) -> bool:
     widths = font.widths
     for glyph, used in run.widths.items():
         width = widths.get(glyph)
-        if (width is None and glyph in run.borrowed) or (width is not None and width != used):
+        if (width is None and glyph in run.not_own) or (width is not None and width != used):
             return False
     return True
 
@@ -298,7 +302,7 @@ class SharedDrawing:
         # are new; one that took from this document's fonts a width other than its own
         # only where the fonts have that width. So the first never gives way to the
         # second.
-        if line is None or not any(run.borrowed for run in runs):
+        if line is None or not any(run.not_own for run in runs):
             self.kept.put(key, _DrawnLine(tuple(recorder.operations), tuple(runs)))
 
     def draw_first_line(self, stream: Any, *arguments: Any) -> list[Any]:
