@@ -468,6 +468,51 @@ def test_kept_lines_forget_patients_and_keep_the_catalog() -> None:
     assert 0 < misses[-1] <= misses[1] < misses[0]
 
 
+def test_what_one_document_makes_stays_on_trial_until_a_later_one_uses_it() -> None:
+    kept: Generations[str] = Generations(10, trial=3)
+    kept.begin_document()
+    kept.put("catalog", "made by the first document")
+    kept.put("patient", "the first patient's own")
+    # Used again by the document that made it: found, and still on trial.
+    assert kept.get("patient") == "the first patient's own"
+    assert set(kept.trial) == {"catalog", "patient"} and not kept.newer
+    kept.begin_document()
+    assert kept.get("catalog") == "made by the first document"
+    assert list(kept.newer) == ["catalog"] and "catalog" not in kept.trial
+    for number in range(3):
+        kept.put(f"patient {number + 2}", "another patient's own")
+    # The oldest entry on trial made room for the newest; the kept one stayed.
+    assert "patient" not in set(kept) and len(kept.trial) == 3
+    assert kept.get("catalog") == "made by the first document"
+
+
+def test_what_only_one_patients_document_uses_is_not_kept() -> None:
+    renderer = WeasyPrintRenderer()
+    caches = renderer.caches
+    parts = {
+        "parsed sections": caches.parsing,
+        "section styles": caches.cascade,
+        "cells": caches.cells,
+        "drawn lines": caches.drawing,
+    }
+    kept: list[dict[str, int]] = []
+    for number in range(4):
+        request = make_request("en", patient=_patient(number))
+        renderer.render(compose(parse_request(request)))
+        kept.append(
+            {name: len(part.kept.newer) + len(part.kept.older) for name, part in parts.items()}
+        )
+    # The second document kept what it found of the first (the catalog's own); the
+    # third and fourth patients' names, dates and ids, new in every part, kept nothing.
+    assert all(count > 0 for count in kept[1].values())
+    assert kept[3] == kept[2] == kept[1]
+    assert all(part.kept.trial for part in parts.values())
+    drawing = caches.drawing.reuse.hits
+    renderer.render(compose(parse_request(make_request("en", patient=_patient(2)))))
+    # The patient's own lines on trial are still found when that patient comes again.
+    assert caches.drawing.reuse.hits > drawing
+
+
 def test_layout_reuse_stays_inside_the_warm_renderer() -> None:
     default_renderer().render(compose(parse_request(make_request("en"))))
     # Outside the warm renderer WeasyPrint lays out everything itself, so a plain render

@@ -88,6 +88,11 @@ class Caches:
         """Before a render, under the render lock; ``document_key`` stands for what every
         section of the document inherits (see :mod:`.sections`)."""
         self.renders += 1
+        for part in (
+            self.parsing, self.styles, self.cascade, self.lines, self.sections,
+            self.cells, self.markers, self.drawing, self.subsets,
+        ):  # fmt: skip
+            part.kept.begin_document()
         self.styles.learn_from_copies()
         self.sections.document_key = document_key
 

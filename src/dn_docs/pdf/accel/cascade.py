@@ -38,6 +38,8 @@ from .styles import KeptStyle, SharedStyles, kept_style_of
 #: :mod:`.generations`); a clinic's week has about 200 distinct sections per layout
 #: context, each holding references to styles that are kept anyway.
 GENERATION_SECTION_STYLES = 1_000
+#: A section's new styles wait among at most this many until a later document uses them.
+TRIAL_SECTION_STYLES = 250
 
 # What lets a rule match an element because of its siblings or its children.
 _STRUCTURAL = re.compile(r"[+~]|:(?:first|last|only|nth)-|:empty\b|:has\(", re.I)
@@ -181,7 +183,9 @@ class SharedCascade:
     def __init__(self, styles: SharedStyles) -> None:
         self.styles = styles
         self.reuse = Reuse()
-        self.kept: Generations[_SectionStyles] = Generations(GENERATION_SECTION_STYLES)
+        self.kept: Generations[_SectionStyles] = Generations(
+            GENERATION_SECTION_STYLES, TRIAL_SECTION_STYLES
+        )
         original = TARGET.original
 
         def init(

@@ -33,6 +33,9 @@ from .styles import kept_style_of
 #: Cell layouts are kept in two generations of at most this many (see
 #: :mod:`.generations`). A kept cell is a few boxes and lines, a few KiB.
 GENERATION_CELLS = 2_000
+#: A new cell layout waits among at most this many until a later document uses it; the
+#: cells of the patient's own facts (name, birth date, areas) never are.
+TRIAL_CELLS = 500
 
 TARGET = Target(
     block,
@@ -81,7 +84,7 @@ class SharedCells:
     def __init__(self, font_configs: FontConfigurations) -> None:
         self.font_configs = font_configs
         self.reuse = Reuse()
-        self.kept: Generations[KeptLayout] = Generations(GENERATION_CELLS)
+        self.kept: Generations[KeptLayout] = Generations(GENERATION_CELLS, TRIAL_CELLS)
         self.replacements = (Replacement(TARGET, self.block_container_layout),)
 
     def block_container_layout(

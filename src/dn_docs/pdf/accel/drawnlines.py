@@ -46,6 +46,9 @@ from .linebreaks import StyleKeys
 #: (:mod:`.linebreaks`). A kept line is its operators and its glyphs, about 2.5 KiB
 #: (measured over a clinic's week), so at most some 25 MiB are kept.
 GENERATION_DRAWN_LINES = 5_000
+#: A newly drawn line waits among at most this many until a later document draws it too;
+#: the lines holding the patient's name, repeated on every page, never are.
+TRIAL_DRAWN_LINES = 1_250
 
 DRAW_TEXT = Target(
     weasyprint.draw,
@@ -257,7 +260,7 @@ class SharedDrawing:
     def __init__(self, style_keys: StyleKeys) -> None:
         self.style_keys = style_keys
         self.reuse = Reuse()
-        self.kept: Generations[_DrawnLine] = Generations(GENERATION_DRAWN_LINES)
+        self.kept: Generations[_DrawnLine] = Generations(GENERATION_DRAWN_LINES, TRIAL_DRAWN_LINES)
         # While a line is drawn afresh to be kept: the recorders of its first lines.
         self._recorders: list[_Recorder] | None = None
         self.replacements = (

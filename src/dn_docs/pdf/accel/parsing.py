@@ -33,6 +33,9 @@ from .generations import Generations, Reuse
 #: :mod:`.generations`). A clinic's week in four languages has about 200 distinct
 #: sections, a few KiB of elements each.
 GENERATION_SECTIONS = 1_000
+#: A newly parsed section waits among at most this many until a later document has it
+#: too; a patient's own sections (the screening answers, the signature rows) never do.
+TRIAL_SECTIONS = 250
 
 _MARK = re.compile(r"<!--(dn:section(?: once)?)-->")
 _TAG_NAME = re.compile(r"[a-z][a-z0-9]*")
@@ -62,7 +65,7 @@ class SectionParser:
 
     def __init__(self) -> None:
         self.reuse = Reuse()
-        self.kept: Generations[_ParsedSection] = Generations(GENERATION_SECTIONS)
+        self.kept: Generations[_ParsedSection] = Generations(GENERATION_SECTIONS, TRIAL_SECTIONS)
 
     def _section(self, chunk: str) -> _ParsedSection:
         parsed = self.kept.get(chunk)
