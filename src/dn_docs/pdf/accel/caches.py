@@ -16,6 +16,7 @@ from .cascade import SharedCascade
 from .cells import TARGET as CELLS
 from .cells import SharedCells
 from .drawnlines import DRAW_FIRST_LINE, DRAW_TEXT, SharedDrawing
+from .generations import Generations
 from .linebreaks import TARGETS as LINE_BREAKING
 from .linebreaks import FontConfigurations, SharedLineBreaking, StyleKeys
 from .margins import TARGET as MARGINS
@@ -88,11 +89,11 @@ class Caches:
         """Before a render, under the render lock; ``document_key`` stands for what every
         section of the document inherits (see :mod:`.sections`)."""
         self.renders += 1
-        for part in (
-            self.parsing, self.styles, self.cascade, self.lines, self.sections,
-            self.cells, self.markers, self.drawing, self.subsets,
-        ):  # fmt: skip
-            part.kept.begin_document()
+        # Every part's generations, found rather than listed, so none is left counting
+        # one document forever (and keeping nothing it tries).
+        for part in vars(self).values():
+            if isinstance(kept := getattr(part, "kept", None), Generations):
+                kept.begin_document()
         self.styles.learn_from_copies()
         self.sections.document_key = document_key
 

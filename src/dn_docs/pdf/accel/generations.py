@@ -51,13 +51,16 @@ class Generations(Generic[V]):
 
     def get(self, key: Hashable) -> V | None:
         value = self.newer.get(key)
-        if value is None and (value := self.older.get(key)) is not None:
-            self._keep(key, value)
-        elif value is None and (on_trial := self.trial.get(key)) is not None:
+        if value is not None:
+            return value
+        if (value := self.older.get(key)) is None:
+            if (on_trial := self.trial.get(key)) is None:
+                return None
             value, made_by = on_trial
-            if made_by != self.document:
-                del self.trial[key]
-                self._keep(key, value)
+            if made_by == self.document:
+                return value
+            del self.trial[key]
+        self._keep(key, value)
         return value
 
     def put(self, key: Hashable, value: V) -> bool:
